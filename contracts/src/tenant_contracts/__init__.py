@@ -1,0 +1,1 @@
+"""Wire types shared by every service: events, subjects, stream, tenant fold."""

@@ -1,0 +1,130 @@
+"""A tenant's state is the fold of its events (SPEC section 2, 'status after')."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+
+import msgspec
+
+from tenant_contracts.events import (
+    EventBase,
+    TenantActive,
+    TenantAttemptFailed,
+    TenantDeleted,
+    TenantDeleting,
+    TenantFailed,
+    TenantProgress,
+    TenantProvisioning,
+    TenantRequested,
+    TenantRetryRequested,
+    TenantUpdated,
+    TenantUpdating,
+)
+
+
+class Status(StrEnum):
+    PENDING = "Pending"
+    PROVISIONING = "Provisioning"
+    ACTIVE = "Active"
+    FAILED = "Failed"
+    UPDATING = "Updating"
+    DELETING = "Deleting"
+    DELETED = "Deleted"
+
+
+BUSY_STATUSES = frozenset({Status.PENDING, Status.PROVISIONING, Status.UPDATING, Status.DELETING})
+
+# Provisioning stages in order, each with the percent reached when it starts.
+STAGES: tuple[tuple[str, int], ...] = (
+    ("creating_database", 10),
+    ("migrating", 35),
+    ("seeding", 60),
+    ("verifying", 85),
+)
+
+PLANS = ("free", "pro", "enterprise")
+SLUG_PATTERN = r"^[a-z][a-z0-9-]{2,39}$"
+
+
+class Tenant(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    name: str
+    slug: str
+    plan: str
+    admin_email: str
+    owner: str
+    status: Status
+    stage: str | None = None
+    progress: int = 0
+    error: str | None = None
+    attempt: int = 0
+    retry_at: datetime | None = None
+    database: str | None = None
+    version: int  # stream seq of the last event applied
+    created_at: datetime
+    updated_at: datetime
+
+
+class NotRequested(ValueError):
+    """An event arrived for a tenant whose TenantRequested was never seen."""
+
+
+def apply(tenant: Tenant | None, event: EventBase, seq: int) -> Tenant:
+    if tenant is None:
+        if not isinstance(event, TenantRequested):
+            raise NotRequested(f"{type(event).__name__} before TenantRequested")
+        return Tenant(
+            id=event.tenant_id,
+            name=event.name,
+            slug=event.slug,
+            plan=event.plan,
+            admin_email=event.admin_email,
+            owner=event.owner,
+            status=Status.PENDING,
+            version=seq,
+            created_at=event.occurred_at,
+            updated_at=event.occurred_at,
+        )
+    changes = _changes(tenant, event)
+    return msgspec.structs.replace(tenant, version=seq, updated_at=event.occurred_at, **changes)
+
+
+def _changes(tenant: Tenant, event: EventBase) -> dict[str, object]:
+    match event:
+        case TenantProvisioning(attempt=attempt):
+            return {"status": Status.PROVISIONING, "attempt": attempt, "stage": None,
+                    "progress": 0, "retry_at": None}
+        case TenantProgress(stage=stage, percent=percent):
+            return {"stage": stage, "progress": percent}
+        case TenantAttemptFailed(attempt=attempt, error=error, retry_at=retry_at):
+            return {"attempt": attempt, "error": error, "retry_at": retry_at}
+        case TenantActive(database=database):
+            return {"status": Status.ACTIVE, "stage": None, "progress": 100, "error": None,
+                    "retry_at": None, "database": database}
+        case TenantFailed(error=error, attempts=attempts):
+            return {"status": Status.FAILED, "stage": None, "error": error,
+                    "attempt": attempts, "retry_at": None}
+        case TenantUpdating():
+            return {"status": Status.UPDATING, "stage": None, "progress": 0}
+        case TenantUpdated(changes=changes):
+            return {"status": Status.ACTIVE, "stage": None, "progress": 100, **changes.as_dict()}
+        case TenantRetryRequested():
+            return {"status": Status.PENDING, "attempt": 0, "stage": None, "progress": 0,
+                    "retry_at": None}
+        case TenantDeleting():
+            return {"status": Status.DELETING, "stage": None, "progress": 0}
+        case TenantDeleted():
+            return {"status": Status.DELETED, "stage": None, "progress": 100}
+        case _:
+            # TenantUpdateRequested, TenantDeletionRequested: status unchanged.
+            return {}
+
+
+def fold(events: Iterable[tuple[int, EventBase]]) -> Tenant | None:
+    tenant: Tenant | None = None
+    for seq, event in events:
+        tenant = apply(tenant, event, seq)
+    return tenant

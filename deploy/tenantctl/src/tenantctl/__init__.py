@@ -1,0 +1,1 @@
+"""The local runner and operator tool of the tenant platform."""

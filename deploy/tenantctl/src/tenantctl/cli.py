@@ -1,0 +1,56 @@
+"""tenantctl: run the platform locally and operate it (SPEC section 6)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from tenantctl.tokens import DEFAULT_AUDIENCE, mint_token, parse_ttl
+
+
+def _token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("JWT_SECRET")
+    if not secret:
+        from tenantctl.dev import read_dev_secret
+
+        secret = read_dev_secret()
+    if not secret:
+        print("tenantctl token: set JWT_SECRET (or run `tenantctl dev` once)", file=sys.stderr)
+        return 2
+    print(mint_token(secret, args.sub, args.role, parse_ttl(args.ttl),
+                     os.environ.get("JWT_AUDIENCE", DEFAULT_AUDIENCE),
+                     os.environ.get("JWT_ISSUER") or None))
+    return 0
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from tenantctl.dev import run_dev
+
+    return run_dev(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tenantctl")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    token = commands.add_parser("token", help="print a JWT for the configured secret")
+    token.add_argument("--sub", required=True)
+    token.add_argument("--role", action="append", default=[], help="repeatable, e.g. admin")
+    token.add_argument("--ttl", default="1h", help="e.g. 90s, 15m, 1h, 7d")
+    token.set_defaults(handler=_token)
+
+    dev = commands.add_parser("dev", help="run the whole platform on this machine")
+    dev.add_argument("--data-dir", default=".data")
+    dev.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", 8000)))
+    dev.add_argument("--notifier-port", type=int,
+                     default=int(os.environ.get("NOTIFIER_PORT", 8001)))
+    dev.add_argument("--nats-port", type=int, default=4222)
+    dev.add_argument("--postgres-port", type=int, default=5433)
+    dev.set_defaults(handler=_dev)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    sys.exit(args.handler(args))

@@ -1,0 +1,117 @@
+"""`tenantctl dev`: the whole platform on one machine, stopped cleanly by Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import signal
+import threading
+from pathlib import Path
+
+from tenantctl.nats_server import NatsServer
+from tenantctl.postgres import PostgresCluster, cluster_dir
+from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
+from tenantctl.tokens import mint_token
+
+READ_MODEL_DB = "tenant_platform"
+
+
+def _secret_file(data_dir: Path) -> Path:
+    return data_dir / "jwt-secret"
+
+
+def read_dev_secret(data_dir: str = ".data") -> str | None:
+    path = _secret_file(Path(data_dir))
+    return path.read_text().strip() if path.exists() else None
+
+
+def _dev_secret(data_dir: Path) -> str:
+    if os.environ.get("JWT_SECRET"):
+        return os.environ["JWT_SECRET"]
+    path = _secret_file(data_dir)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+async def ensure_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def _replace_db(url: str, database: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{database}"
+
+
+def run_dev(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+    nats = NatsServer(store_dir=data_dir / "nats", port=args.nats_port)
+    cluster: PostgresCluster | None = None
+    services: list[ServiceProcess] = []
+    try:
+        nats.start(log_file=data_dir / "logs" / "nats.log")
+        admin_url = os.environ.get("DATABASE_URL")
+        if admin_url:
+            database_url = admin_url
+            provisioner_url = os.environ.get("PROVISIONER_DATABASE_URL", admin_url)
+        else:
+            cluster = PostgresCluster(data_dir=cluster_dir(data_dir / "postgres"),
+                                      port=args.postgres_port).init().start()
+            provisioner_url = cluster.url("postgres")
+            asyncio.run(ensure_database(provisioner_url, READ_MODEL_DB))
+            database_url = cluster.url(READ_MODEL_DB)
+        secret = _dev_secret(data_dir)
+        config = PlatformConfig(
+            nats_url=nats.url, database_url=database_url,
+            provisioner_database_url=provisioner_url, jwt_secret=secret,
+            api_port=args.api_port, notifier_port=args.notifier_port,
+            extra_env={"DEV_TOKENS": "1"},
+        )
+        for name in ("api", "provisioner", "notifier"):
+            services.append(ServiceProcess(name, config.env(),
+                                           log_file=data_dir / "logs" / f"{name}.log").start())
+        wait_http_ok(f"http://127.0.0.1:{args.api_port}/readyz", 60, services[0])
+        wait_http_ok(f"http://127.0.0.1:{args.notifier_port}/healthz", 60, services[2])
+        token = mint_token(secret, "admin", ["admin"], ttl_seconds=12 * 3600)
+        print(f"""
+tenant platform is up (logs in {data_dir / 'logs'})
+
+  SPA + API   http://localhost:{args.api_port}/
+  OpenAPI     http://localhost:{args.api_port}/schema
+  WebSocket   ws://localhost:{args.notifier_port}/ws
+  NATS        {nats.url}
+  PostgreSQL  {database_url.replace(cluster.password, '***') if cluster else '(DATABASE_URL)'}
+
+  admin token (12 h):
+  {token}
+
+Ctrl-C stops everything.""", flush=True)
+        while not stop.wait(0.5):
+            for service in services:
+                if not service.running:
+                    print(f"{service.name} exited; stopping the platform", flush=True)
+                    stop.set()
+        return 0
+    finally:
+        for service in reversed(services):
+            service.stop()
+        if cluster is not None:
+            cluster.stop()
+        nats.stop()
+        print("stopped.", flush=True)

@@ -1,0 +1,103 @@
+"""Start the three services as separate processes and stop them cleanly.
+
+Used by `tenantctl dev` and by the end-to-end tests, so both run the platform
+exactly the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SERVICE_MODULES = {
+    "api": "tenant_api",
+    "provisioner": "tenant_provisioner",
+    "notifier": "tenant_notifier",
+}
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    log_file: Path | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServiceProcess:
+        out = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", SERVICE_MODULES[self.name]],
+            env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+            start_new_session=True,  # Ctrl-C reaches tenantctl only; it stops us in order
+        )
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.running:
+            assert self.process is not None
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, grace: float = 15.0) -> int | None:
+        if self.process is None:
+            return None
+        if self.running:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+
+@dataclass
+class PlatformConfig:
+    nats_url: str
+    database_url: str
+    provisioner_database_url: str
+    jwt_secret: str
+    api_port: int
+    notifier_port: int
+    extra_env: Mapping[str, str] = field(default_factory=dict)
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({
+            "NATS_URL": self.nats_url,
+            "DATABASE_URL": self.database_url,
+            "PROVISIONER_DATABASE_URL": self.provisioner_database_url,
+            "JWT_SECRET": self.jwt_secret,
+            "API_PORT": str(self.api_port),
+            "NOTIFIER_PORT": str(self.notifier_port),
+            "NOTIFIER_PUBLIC_URL": f"ws://localhost:{self.notifier_port}/ws",
+            "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        return env
+
+
+def wait_http_ok(url: str, timeout: float, process: ServiceProcess | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if process is not None and not process.running:
+            raise RuntimeError(f"{process.name} exited while starting (see its log)")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not ready after {timeout}s: {last}")

@@ -1,0 +1,1 @@
+"""The provisioner service of the tenant platform."""

@@ -1,0 +1,95 @@
+"""Session fixtures: one real nats-server and one real PostgreSQL cluster.
+
+Both are started once per test session on free ports, in throwaway
+directories; tests use unique ids instead of cleaning up after each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import nats
+import pytest
+from nats.js.api import StreamConfig
+
+from tenant_contracts.stream import stream_config
+from tenantctl.nats_server import NatsServer
+from tenantctl.postgres import PostgresCluster
+
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    store = Path(tempfile.mkdtemp(prefix="tenant-platform-nats-"))
+    server = NatsServer(store_dir=store).start()
+    yield server
+    server.stop()
+    shutil.rmtree(store, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    cluster = PostgresCluster.temporary().init().start()
+    yield cluster
+    cluster.remove()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: NatsServer) -> str:
+    return nats_server.url
+
+
+@pytest.fixture(scope="session")
+async def stream(nats_url: str) -> AsyncIterator[str]:
+    """The TENANTS stream, created once with the contract's configuration."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig.from_response(stream_config(replicas=1)))
+    yield "TENANTS"
+    await nc.close()
+
+
+@pytest.fixture
+async def nc(nats_url: str, stream: str) -> AsyncIterator[nats.NATS]:
+    client = await nats.connect(nats_url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture(scope="session")
+def admin_database_url(postgres: PostgresCluster) -> str:
+    return postgres.url("postgres")
+
+
+@pytest.fixture
+async def fresh_database(admin_database_url: str, postgres: PostgresCluster) -> str:
+    """A new empty database, for tests that need one of their own."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_database_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return postgres.url(name)
+
+
+async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+    """Poll an (async) predicate until it returns something truthy, or fail."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        await asyncio.sleep(interval)
