@@ -10,14 +10,14 @@ import asyncio
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import nats
 import pytest
 from nats.js.api import StreamConfig
-
 from tenant_contracts.stream import stream_config
 from tenantctl.nats_server import NatsServer
 from tenantctl.postgres import PostgresCluster
@@ -80,7 +80,9 @@ async def fresh_database(admin_database_url: str, postgres: PostgresCluster) -> 
     return postgres.url(name)
 
 
-async def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):  # type: ignore[no-untyped-def]
+async def wait_until(
+    predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05
+) -> Any:
     """Poll an (async) predicate until it returns something truthy, or fail."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

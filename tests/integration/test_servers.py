@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncpg
 import nats
-
 from tenant_contracts.subjects import STREAM_NAME
 
 

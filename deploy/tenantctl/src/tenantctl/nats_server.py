@@ -34,7 +34,7 @@ class NatsServer:
 
     def start(self, log_file: Path | None = None) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
+        out = open(log_file, "ab") if log_file else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
              "-m", str(self.monitor_port), "-sd", str(self.store_dir),

@@ -31,7 +31,7 @@ class ServiceProcess:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
-        out = open(self.log_file, "ab") if self.log_file else None  # noqa: SIM115
+        out = open(self.log_file, "ab") if self.log_file else None
         self.process = subprocess.Popen(
             [sys.executable, "-m", SERVICE_MODULES[self.name]],
             env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
