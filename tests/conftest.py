@@ -18,11 +18,12 @@ import asyncpg
 import nats
 import pytest
 from nats.js.api import StreamConfig
+
 from tenant_contracts.stream import stream_config
 from tenantctl.nats_server import NatsServer
 from tenantctl.postgres import PostgresCluster
 
-JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"
+JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"  # same as tests/e2e/harness.py
 
 
 @pytest.fixture(scope="session")

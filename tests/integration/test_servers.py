@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 import nats
+
 from tenant_contracts.subjects import STREAM_NAME
 
 

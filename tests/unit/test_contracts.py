@@ -4,6 +4,7 @@ import uuid
 
 import msgspec
 import pytest
+
 from tenant_contracts.access import Principal
 from tenant_contracts.codec import UndecodableEvent, decode_event, encode_event
 from tenant_contracts.events import (
