@@ -48,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--nats-port", type=int, default=4222)
     dev.add_argument("--postgres-port", type=int, default=5433)
     dev.set_defaults(handler=_dev)
+
+    from tenantctl import watch
+
+    watch.add_parser(commands)
     return parser
 
 

@@ -81,7 +81,8 @@ def run_dev(args: argparse.Namespace) -> int:
             nats_url=nats.url, database_url=database_url,
             provisioner_database_url=provisioner_url, jwt_secret=secret,
             api_port=args.api_port, notifier_port=args.notifier_port,
-            extra_env={"DEV_TOKENS": "1"},
+            # a pause per stage so a person can watch the progress bar fill
+            extra_env={"DEV_TOKENS": "1", "PROVISIONER_STAGE_DELAY_SECONDS": "1"},
         )
         for name in ("api", "provisioner", "notifier"):
             services.append(ServiceProcess(name, config.env(),
