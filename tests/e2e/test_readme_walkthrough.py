@@ -37,7 +37,7 @@ def test_readme_walkthrough_runs_as_written() -> None:
     api, notifier = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET")}
     dev = subprocess.Popen(
-        [sys.executable, "-m", "tenantctl.cli", "dev", "--data-dir", str(data_dir),
+        [sys.executable, "-m", "tenantctl", "dev", "--data-dir", str(data_dir),
          "--api-port", str(api), "--notifier-port", str(notifier),
          "--nats-port", str(free_port()), "--postgres-port", str(free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,

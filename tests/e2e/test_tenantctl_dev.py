@@ -49,7 +49,7 @@ def dev_run() -> Iterator[tuple[subprocess.Popen[str], dict[str, int], list[str]
     data_dir = Path(tempfile.mkdtemp(prefix="tenantctl-dev-"))
     ports = {name: free_port() for name in ("api", "notifier", "nats", "postgres")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tenantctl.cli", "dev", "--data-dir", str(data_dir),
+        [sys.executable, "-m", "tenantctl", "dev", "--data-dir", str(data_dir),
          "--api-port", str(ports["api"]), "--notifier-port", str(ports["notifier"]),
          "--nats-port", str(ports["nats"]), "--postgres-port", str(ports["postgres"])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
