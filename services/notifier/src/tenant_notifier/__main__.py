@@ -1,0 +1,3 @@
+from tenant_notifier.bootstrap import main
+
+main()

@@ -1,0 +1,81 @@
+"""Wires the notifier: settings, NATS, the feed, the WebSocket server, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+
+import nats
+from websockets.asyncio.server import serve
+
+from tenant_notifier.auth import TokenVerifier
+from tenant_notifier.connection import Sessions, close_all
+from tenant_notifier.http import http_routes
+from tenant_notifier.hub import Stats
+from tenant_notifier.metrics import Metrics
+from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
+from tenant_notifier.settings import Settings
+from tenant_notifier.stream import StreamFeed, StreamReplay, ensure_stream
+
+log = logging.getLogger("tenant_notifier")
+
+# Why the `websockets` library directly rather than Litestar on uvicorn: ASGI's
+# websocket.send carries text frames as `str`, so the server would re-encode
+# every event to UTF-8 once per session; here one pre-encoded frame is written
+# to every session as is (send(bytes, text=True)). It also gives per-session
+# control of the write buffer (slow clients, 4008), of pings (dead sessions
+# dropped within two intervals, even behind a full buffer) and the 64 KB
+# client-frame limit (1009), and serves /healthz and /metrics beside /ws.
+
+
+async def run(settings: Settings) -> None:
+    nc = await nats.connect(settings.nats_url, name="tenant-notifier",
+                            max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    js = nc.jetstream()
+    await ensure_stream(js, settings.stream_replicas)
+    feed = await StreamFeed.start(js, settings.window, Stats())
+    sessions = Sessions(settings=settings, hub=feed.hub, verifier=TokenVerifier(settings.jwt),
+                        open_replay=lambda after: StreamReplay.open(js, after))
+    metrics = Metrics(feed.hub, lambda: len(sessions.open))
+    server = await serve(
+        sessions.handle, settings.host, settings.port,
+        process_request=http_routes(metrics.render, feed.refresh_stream_head,
+                                    lambda: nc.is_connected),
+        ping_interval=None,  # our own heartbeat per session (connection.py)
+        max_size=MAX_CLIENT_FRAME, max_queue=4, compression=None,
+        close_timeout=settings.close_timeout,
+    )
+    log.info("notifier listening on %s:%d", settings.host, settings.port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+    log.info("shutting down: closing %d sessions with 1012", len(sessions.open))
+    close_all(sessions, CLOSE_RESTARTING, "server restarting")
+    server.close(close_connections=True, code=CLOSE_RESTARTING, reason="server restarting")
+    try:
+        async with asyncio.timeout(settings.close_timeout + 1):
+            await server.wait_closed()
+    except TimeoutError:
+        log.warning("some sessions did not close in time")
+    await feed.stop()
+    await nc.drain()
+
+
+def main() -> None:
+    settings = Settings.from_env(os.environ)
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.log_level != "DEBUG":
+        logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per socket is noise
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; stay runnable without it
+        asyncio.run(run(settings))
+    else:
+        uvloop.run(run(settings))

@@ -1,0 +1,186 @@
+"""One WebSocket session: authenticate, welcome, replay, then live, until it closes.
+
+Each session runs three small tasks beside the handler: the writer (replay,
+then its live queue), the reader (client frames are only checked, never acted
+on) and the heartbeat. Whichever decides the session is over calls
+`Session.request_close`; the handler then closes the socket with that code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from tenant_notifier.auth import InvalidToken, TokenVerifier
+from tenant_notifier.hub import Hub, Session
+from tenant_notifier.protocol import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_INTERNAL_ERROR,
+    CLOSE_UNAUTHORIZED,
+    BadConnect,
+    judge_client_frame,
+    parse_connect,
+    welcome_frame,
+)
+from tenant_notifier.settings import Settings
+from tenant_notifier.stream import StreamReplay
+
+log = logging.getLogger(__name__)
+
+DEAD = -1  # not a wire code: the peer stopped answering pings, so the TCP is cut
+
+
+@dataclass
+class Sessions:
+    settings: Settings
+    hub: Hub
+    verifier: TokenVerifier
+    open_replay: Callable[[int], Awaitable[StreamReplay]]
+    open: set[Session] = field(default_factory=set)
+
+    async def handle(self, conn: ServerConnection) -> None:
+        assert conn.request is not None  # the handler only runs after a handshake
+        try:
+            params = parse_connect(conn.request.path, conn.request.headers)
+            principal = await self.verifier.verify(params.token)
+        except BadConnect as exc:
+            await conn.close(CLOSE_BAD_REQUEST, str(exc))
+            return
+        except InvalidToken as exc:
+            await conn.close(CLOSE_UNAUTHORIZED, str(exc))
+            return
+        session = Session(uuid.uuid4().hex, principal, self.settings.session_buffer)
+        self.open.add(session)
+        try:
+            await _Run(conn, session, self).run(params.after)
+        finally:
+            self.hub.unregister(session)
+            self.open.discard(session)
+
+
+class _Run:
+    def __init__(self, conn: ServerConnection, session: Session, sessions: Sessions) -> None:
+        self.conn, self.session, self.sessions = conn, session, sessions
+        self.hub, self.stats = sessions.hub, sessions.hub.stats
+        self.wake = asyncio.Event()
+        self.closing = asyncio.Event()
+        session.on_frame = self.wake.set
+        session.on_close = self.closing.set
+
+    async def run(self, after: int | None) -> None:
+        session, conn = self.session, self.conn
+        try:
+            await conn.send(welcome_frame(session.session_id, session.principal.sub, after),
+                            text=True)
+        except ConnectionClosed:
+            return
+        expiry = self._close_at_expiry()
+        tasks = [asyncio.create_task(coro) for coro in
+                 (self._write(after), self._read(), self._heartbeat(), self.closing.wait())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if expiry is not None:
+                expiry.cancel()
+            self.hub.unregister(session)  # before any await: no more frames queued
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if session.close_code == DEAD:
+            conn.transport.abort()
+        elif session.close_code is not None:
+            await conn.close(session.close_code, session.close_reason)
+        else:
+            await conn.close()  # the peer went away: completes at once
+
+    def _close_at_expiry(self) -> asyncio.TimerHandle | None:
+        expires_at = self.session.principal.expires_at
+        if expires_at is None:
+            return None
+        delay = max(0.0, expires_at - time.time())
+        return asyncio.get_running_loop().call_later(
+            delay, self.session.request_close, CLOSE_UNAUTHORIZED, "token expired")
+
+    async def _write(self, after: int | None) -> None:
+        try:
+            await self._catch_up(after)
+            while True:
+                await self.wake.wait()
+                self.wake.clear()  # before draining: a frame queued meanwhile sets it again
+                queue = self.session.queue
+                while queue:
+                    await self.conn.send(queue.popleft(), text=True)
+                    self.stats.frames_sent += 1
+        except ConnectionClosed:
+            return
+        except Exception:
+            log.exception("session %s failed to replay", self.session.session_id)
+            self.session.request_close(CLOSE_INTERNAL_ERROR,
+                                       "replay failed: reconnect with after=<last seq>")
+
+    async def _catch_up(self, after: int | None) -> None:
+        """Send what the session missed, then go live with no gap and no duplicate."""
+        session, window = self.session, self.hub.window
+        visible = session.principal.may_see
+        cursor = self.hub.live_from() if after is None else after
+        replay: StreamReplay | None = None
+        try:
+            while True:
+                if window.covers(cursor):
+                    frames, cursor, at_head = window.scan(cursor, visible, session.capacity)
+                    if at_head:
+                        # Same synchronous step as the scan: nothing can be ingested between.
+                        self.hub.go_live(session, cursor, frames)
+                        return
+                else:
+                    if replay is None or replay.position != cursor:
+                        if replay is not None:
+                            await replay.close()
+                        replay = await self.sessions.open_replay(cursor)
+                    frames = await replay.read(visible)
+                    cursor = replay.position
+                for frame in frames:
+                    await self.conn.send(frame, text=True)
+                    self.stats.frames_sent += 1
+        finally:
+            if replay is not None:
+                await replay.close()
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.conn:
+                verdict = judge_client_frame(message)
+                if verdict is not None:
+                    self.session.request_close(*verdict)
+                    return
+        except ConnectionClosed:
+            return  # includes frames over the size limit: the library closed with 1009
+
+    async def _heartbeat(self) -> None:
+        interval = self.sessions.settings.ping_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                # The ping itself may wait behind a full write buffer: that counts too.
+                async with asyncio.timeout(interval):
+                    pong = await self.conn.ping()
+                    await pong
+            except TimeoutError:
+                self.session.request_close(DEAD, "no pong")
+                return
+            except ConnectionClosed:
+                return
+
+
+def close_all(sessions: Sessions, code: int, reason: str) -> None:
+    for session in list(sessions.open):
+        with contextlib.suppress(Exception):
+            session.request_close(code, reason)

@@ -1,0 +1,45 @@
+"""The plain HTTP routes beside the socket: /healthz, /readyz, /metrics; 404 otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers
+from websockets.http11 import Request, Response
+
+WS_PATH = "/ws"
+
+
+def http_routes(
+    render_metrics: Callable[[], bytes],
+    refresh_lag: Callable[[], Awaitable[None]],
+    ready: Callable[[], bool],
+) -> Callable[[ServerConnection, Request], Awaitable[Response | None]]:
+    async def process_request(conn: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path == WS_PATH:
+            return None  # go on with the WebSocket handshake
+        if path == "/healthz":
+            return conn.respond(HTTPStatus.OK, "ok\n")
+        if path == "/readyz":
+            if ready():
+                return conn.respond(HTTPStatus.OK, "ready\n")
+            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "NATS unreachable\n")
+        if path == "/metrics":
+            # The lag is only as fresh as the stream head we know: ask, but never hang a scrape.
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(1.0):
+                    await refresh_lag()
+            body = render_metrics()
+            headers = Headers({"Content-Type": CONTENT_TYPE_LATEST,
+                               "Content-Length": str(len(body)), "Connection": "close"})
+            return Response(HTTPStatus.OK, HTTPStatus.OK.phrase, headers, body)
+        return conn.respond(HTTPStatus.NOT_FOUND, "not found\n")
+
+    return process_request

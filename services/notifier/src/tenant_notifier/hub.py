@@ -1,0 +1,128 @@
+"""Routing and fan-out: which live session gets which event, and when a session is too slow.
+
+Pure: the adapters feed events in (`ingest`) and drain each session's queue.
+Everything here runs synchronously on the event loop, which is what makes the
+switch from replay to live race-free: `Window.scan` + `Hub.go_live` happen
+with no await in between, so no event can slip past unseen.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tenant_contracts.access import Principal
+from tenant_notifier.protocol import CLOSE_TOO_SLOW, NotAnEvent, event_frame, owner_of
+from tenant_notifier.window import Entry, EventWindow
+
+
+@dataclass
+class Stats:
+    frames_sent: int = 0
+    sessions_closed_slow: int = 0
+    events_received: int = 0
+    poison_messages: int = 0
+    stream_last_seq: int = 0  # the newest seq the stream is known to hold
+
+
+def _nothing() -> None:
+    return None
+
+
+class Session:
+    def __init__(self, session_id: str, principal: Principal, capacity: int) -> None:
+        self.session_id = session_id
+        self.principal = principal
+        self.capacity = capacity
+        self.queue: deque[bytes] = deque()
+        self.cursor = -1  # seq of the newest event this session got or was skipped for
+        self.live = False
+        self.close_code: int | None = None
+        self.close_reason = ""
+        self.on_frame: Callable[[], None] = _nothing  # the adapter wakes its writer
+        self.on_close: Callable[[], None] = _nothing  # the adapter closes the socket
+
+    def deliver(self, seq: int, frame: bytes) -> bool:
+        """Queue a live frame; False when the buffer is full (the session is too slow)."""
+        if seq <= self.cursor:
+            return True  # already sent during replay: never twice
+        self.cursor = seq
+        if len(self.queue) >= self.capacity:
+            return False
+        self.queue.append(frame)
+        self.on_frame()
+        return True
+
+    def request_close(self, code: int, reason: str) -> None:
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+            self.on_close()
+
+
+class Hub:
+    def __init__(self, window: EventWindow, stats: Stats, stream_last_seq: int) -> None:
+        self.window = window
+        self.stats = stats
+        stats.stream_last_seq = max(stats.stream_last_seq, stream_last_seq)
+        self._by_owner: dict[str, set[Session]] = {}
+        self._admins: set[Session] = set()
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.stats.stream_last_seq - self.window.head)
+
+    def live_from(self) -> int:
+        """Where a session without `after` starts: after everything the stream held
+        when it connected (even if this process has not read that far yet)."""
+        return max(self.window.head, self.stats.stream_last_seq)
+
+    def ingest(self, seq: int, payload: bytes) -> None:
+        """One stream message, in stream order; raises NotAnEvent for poison (skipped)."""
+        self.stats.stream_last_seq = max(self.stats.stream_last_seq, seq)
+        if seq <= self.window.head:
+            return  # redelivered after a consumer reset: already fanned out
+        try:
+            owner = owner_of(payload)
+        except NotAnEvent:
+            self.window.skip(seq)
+            self.stats.poison_messages += 1
+            raise
+        frame = event_frame(seq, payload)
+        self.window.append(Entry(seq, owner, frame))
+        self.stats.events_received += 1
+        too_slow = [
+            session
+            for targets in (self._by_owner.get(owner, ()), self._admins)
+            for session in targets
+            if not session.deliver(seq, frame)
+        ]
+        for session in too_slow:
+            self.stats.sessions_closed_slow += 1
+            self.unregister(session)
+            session.request_close(CLOSE_TOO_SLOW, "too slow: reconnect with after=<last seq>")
+
+    def go_live(self, session: Session, cursor: int, pending: list[bytes]) -> None:
+        """Switch a session from replay to live; `pending` are the last replayed frames."""
+        if len(pending) > session.capacity:
+            raise ValueError("pending frames exceed the session buffer")
+        session.cursor = cursor
+        session.queue.extend(pending)
+        session.live = True
+        if session.principal.is_admin:
+            self._admins.add(session)
+        else:
+            self._by_owner.setdefault(session.principal.sub, set()).add(session)
+        if pending:
+            session.on_frame()
+
+    def unregister(self, session: Session) -> None:
+        if not session.live:
+            return
+        session.live = False
+        self._admins.discard(session)
+        owned = self._by_owner.get(session.principal.sub)
+        if owned is not None:
+            owned.discard(session)
+            if not owned:
+                del self._by_owner[session.principal.sub]

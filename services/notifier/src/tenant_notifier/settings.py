@@ -1,0 +1,97 @@
+"""Settings from the environment, read once when the notifier starts (never at import)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_AUDIENCE = "tenant-platform"
+ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class JwtSettings:
+    secret: str | None
+    public_key: str | None
+    jwks_url: str | None
+    audience: str
+    issuer: str | None
+    algorithms: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    nats_url: str
+    stream_replicas: int
+    host: str
+    port: int
+    ping_interval: float  # seconds between server pings; no pong within one more: dropped
+    session_buffer: int  # live frames queued per session before it is closed as too slow
+    window: int  # recent events kept in memory for resuming sessions
+    close_timeout: float  # how long a closing handshake may take before the TCP is cut
+    log_level: str
+    jwt: JwtSettings
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        return cls(
+            nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+            stream_replicas=_int(env, "STREAM_REPLICAS", 1, minimum=1),
+            host=env.get("NOTIFIER_HOST", "0.0.0.0"),
+            port=_int(env, "NOTIFIER_PORT", 8001, minimum=0),
+            ping_interval=_float(env, "NOTIFIER_PING_INTERVAL_SECONDS", 20.0),
+            session_buffer=_int(env, "NOTIFIER_SESSION_BUFFER", 1024, minimum=1),
+            window=_int(env, "NOTIFIER_WINDOW", 10_000, minimum=1),
+            close_timeout=_float(env, "NOTIFIER_CLOSE_TIMEOUT_SECONDS", 5.0),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            jwt=_jwt(env),
+        )
+
+
+def _jwt(env: Mapping[str, str]) -> JwtSettings:
+    secret = env.get("JWT_SECRET") or None
+    # PEM keys in env files often carry literal "\n"
+    public_key = (env.get("JWT_PUBLIC_KEY") or "").replace("\\n", "\n") or None
+    jwks_url = env.get("JWT_JWKS_URL") or None
+    if not (secret or public_key or jwks_url):
+        raise SettingsError("set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL")
+    if env.get("JWT_ALGORITHMS"):
+        algorithms = tuple(a.strip() for a in env["JWT_ALGORITHMS"].split(",") if a.strip())
+    else:
+        algorithms = (("HS256",) if secret else ()) + (
+            ASYMMETRIC_ALGORITHMS if public_key or jwks_url else ())
+    if not algorithms or any(a.lower() == "none" for a in algorithms):
+        raise SettingsError("JWT_ALGORITHMS must name real algorithms; 'none' is never accepted")
+    if any(a.startswith("HS") for a in algorithms) and not secret:
+        raise SettingsError("an HS* algorithm needs JWT_SECRET")
+    return JwtSettings(
+        secret=secret, public_key=public_key, jwks_url=jwks_url,
+        audience=env.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+        issuer=env.get("JWT_ISSUER") or None, algorithms=algorithms,
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    raw = env.get(name)
+    try:
+        value = default if raw in (None, "") else int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    try:
+        value = default if raw in (None, "") else float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
