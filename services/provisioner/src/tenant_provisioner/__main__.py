@@ -1,0 +1,3 @@
+from tenant_provisioner.bootstrap import main
+
+main()

@@ -1,0 +1,122 @@
+"""The durable pull consumer on the request subjects: fetch, process, ack / nak / term."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from tenant_contracts.subjects import REQUEST_SUBJECTS, STREAM_NAME
+from tenant_provisioner.processor import Done, Drop, Later, Processor
+from tenant_provisioner.request import Poison, parse_request
+from tenant_provisioner.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class RequestConsumer:
+    def __init__(self, nc: NATS, js: JetStreamContext, settings: Settings,
+                 processor: Processor) -> None:
+        self._nc = nc
+        self._js = js
+        self._settings = settings
+        self._processor = processor
+        self._inflight: set[asyncio.Task[None]] = set()
+
+    async def ensure(self) -> None:
+        s = self._settings
+        # Create or update: a new release may change max_deliver or ack_wait.
+        await self._js.add_consumer(STREAM_NAME, ConsumerConfig(
+            name=s.consumer, durable_name=s.consumer, filter_subjects=list(REQUEST_SUBJECTS),
+            deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=s.ack_wait, max_deliver=s.max_deliver, max_ack_pending=1000,
+        ))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        sub = await self._js.pull_subscribe_bind(consumer=self._settings.consumer,
+                                                 stream=STREAM_NAME)
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                if len(self._inflight) >= self._settings.concurrency:
+                    await asyncio.wait({stopping, *self._inflight},
+                                       return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                try:
+                    # Short fetches so that SIGTERM stops fetching within a second.
+                    msgs = await sub.fetch(1, timeout=1.0)
+                except nats.errors.TimeoutError:
+                    continue
+                except Exception:
+                    log.exception("fetch failed; retrying")
+                    await asyncio.wait({stopping}, timeout=1.0)
+                    continue
+                for msg in msgs:
+                    task = asyncio.create_task(self._handle(msg))
+                    self._inflight.add(task)
+                    task.add_done_callback(self._inflight.discard)
+            await self._drain()
+        finally:
+            stopping.cancel()
+            await sub.unsubscribe()
+
+    async def _drain(self) -> None:
+        if not self._inflight:
+            return
+        log.info("stopping: %d request(s) in flight, grace %.0fs", len(self._inflight),
+                 self._settings.grace)
+        _, unfinished = await asyncio.wait(set(self._inflight), timeout=self._settings.grace)
+        for task in unfinished:
+            task.cancel()  # _handle hands its message back
+        await asyncio.gather(*unfinished, return_exceptions=True)
+
+    async def _handle(self, msg: Msg) -> None:
+        meta = msg.metadata
+        try:
+            request = parse_request(msg.subject, msg.data, msg.headers or {}, meta.sequence.stream)
+        except Poison as exc:
+            log.error("terminating poison message seq=%s: %s", meta.sequence.stream, exc)
+            await self._term(msg, str(exc))  # never retried: it can only fail again
+            return
+        keepalive = asyncio.create_task(self._keep_alive(msg))
+        try:
+            outcome = await self._processor.process(request)
+        except asyncio.CancelledError:
+            # Shutdown grace is over: hand the request back at once; the next delivery
+            # reads the events and carries on from there.
+            await msg.nak()
+            raise
+        except Exception:
+            log.exception("tenant=%s seq=%s failed unexpectedly", request.tenant_id, request.seq)
+            # Maybe NATS is unreachable for appends: try again later; max_deliver and
+            # its advisory bound the retries.
+            backoff = self._settings.backoff
+            await msg.nak(delay=backoff[min(meta.num_delivered, len(backoff)) - 1])
+            return
+        finally:
+            keepalive.cancel()
+        log.info("tenant=%s seq=%s delivery=%s: %s", request.tenant_id, request.seq,
+                 meta.num_delivered, outcome)
+        match outcome:
+            case Done():
+                await msg.ack()  # the request has its outcome in the stream
+            case Later(delay=delay):
+                await msg.nak(delay=delay)  # redeliver when the backoff/wait is over
+            case Drop(reason=reason):
+                await self._term(msg, reason)
+
+    async def _keep_alive(self, msg: Msg) -> None:
+        # In-progress acks restart ack_wait, so healthy long work is never redelivered
+        # to another worker.
+        while True:
+            await asyncio.sleep(self._settings.ack_wait / 3)
+            await msg.in_progress()
+
+    async def _term(self, msg: Msg, reason: str) -> None:
+        # +TERM with a reason shows up in the server's terminated advisory.
+        await self._nc.publish(msg.reply, b"+TERM " + reason.encode()[:200])

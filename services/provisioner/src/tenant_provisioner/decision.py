@@ -1,0 +1,132 @@
+"""What to do with a request message, given the tenant's ledger: pure, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tenant_contracts.events import (
+    TenantChanges,
+    TenantDeletionRequested,
+    TenantRequested,
+    TenantRetryRequested,
+    TenantUpdateRequested,
+)
+from tenant_provisioner.ledger import Ledger
+
+
+@dataclass(frozen=True)
+class Policy:
+    backoff: tuple[float, ...] = (1, 5, 30, 120, 600)
+    # How long a request waits (nak delay) while an older request of its tenant is
+    # open, or while another worker is visibly busy with its tenant.
+    wait_seconds: float = 1.0
+
+    @property
+    def max_attempts(self) -> int:
+        return len(self.backoff) + 1
+
+
+# Plans: exactly one per decision.
+@dataclass(frozen=True)
+class Skip:  # nothing to do: ack without events
+    reason: str
+
+
+@dataclass(frozen=True)
+class Defer:  # not now: nak with this delay
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Provision:
+    attempt: int
+    begin: bool  # append TenantProvisioning(attempt) first
+
+
+@dataclass(frozen=True)
+class Update:
+    changes: TenantChanges
+    begin: bool  # append TenantUpdating first
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Delete:
+    begin: bool  # append TenantDeleting first
+    attempt: int
+
+
+@dataclass(frozen=True)
+class GiveUp:  # append TenantFailed and ack
+    error: str
+    attempts: int
+
+
+Plan = Skip | Defer | Provision | Update | Delete | GiveUp
+
+
+def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
+           after_conflict: bool = False) -> Plan:
+    if request_seq in ledger.closed:
+        return Skip("already handled")
+    if request_seq in ledger.skipped:
+        return Skip(ledger.skipped[request_seq])
+    head = ledger.head
+    if head is None or request_seq > ledger.last_seq:
+        return Defer(policy.wait_seconds, "request not in the loaded history yet")
+    if head.seq != request_seq:
+        return Defer(_wait_for(head.retry_at, now, policy),
+                     f"waits for the older request at seq {head.seq}")
+    if after_conflict and head.open:
+        # Someone appended to this tenant while we were working: another worker holds
+        # this request (we stalled past ack_wait). Let it finish instead of fighting.
+        return Defer(policy.wait_seconds, "another worker is working on this request")
+    if head.failures >= policy.max_attempts:
+        return GiveUp(head.last_error or "attempts exhausted", head.attempt)
+    if not head.open and head.retry_at is not None and head.retry_at > now:
+        return Defer((head.retry_at - now).total_seconds(), "backing off before the next attempt")
+    request = head.request
+    if isinstance(request, TenantRequested | TenantRetryRequested):
+        # An open attempt here was interrupted (its worker died): begin the next one.
+        return Provision(attempt=head.attempt + 1, begin=True)
+    if isinstance(request, TenantUpdateRequested):
+        return Update(changes=request.changes, begin=not head.started, attempt=head.failures + 1)
+    if isinstance(request, TenantDeletionRequested):
+        return Delete(begin=not head.started, attempt=head.failures + 1)
+    return Skip(f"{type(request).__name__} is not a request")
+
+
+@dataclass(frozen=True)
+class RetryLater:  # append TenantAttemptFailed and nak with `delay`
+    attempt: int
+    error: str
+    retry_at: datetime
+    delay: float
+
+
+def after_error(ledger: Ledger, attempt: int, error: str, transient: bool, now: datetime,
+                policy: Policy) -> RetryLater | GiveUp:
+    failures = (ledger.head.failures if ledger.head else 0) + 1
+    if not transient or failures >= policy.max_attempts:
+        return GiveUp(error, attempt)
+    delay = policy.backoff[failures - 1]
+    return RetryLater(attempt, error, now + timedelta(seconds=delay), delay)
+
+
+def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int) -> Skip | GiveUp:
+    """JetStream stopped redelivering a request: make sure it still gets an outcome."""
+    if ledger.is_done(request_seq):
+        return Skip("already handled")
+    head = ledger.head
+    if head is None or head.seq != request_seq:
+        return Skip("abandoned while an older request is open")
+    detail = f"; last error: {head.last_error}" if head.last_error else ""
+    return GiveUp(f"gave up after {deliveries} deliveries{detail}", max(head.attempt, 1))
+
+
+def _wait_for(retry_at: datetime | None, now: datetime, policy: Policy) -> float:
+    if retry_at is None or retry_at <= now:
+        return policy.wait_seconds
+    return (retry_at - now).total_seconds() + policy.wait_seconds

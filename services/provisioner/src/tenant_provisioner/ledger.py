@@ -1,0 +1,137 @@
+"""The provisioner's view of one tenant: the fold of its history plus its request queue.
+
+Requests are handled strictly in stream order. Each request opens an entry in a
+FIFO queue; the provisioner only ever works on the oldest open one (the head),
+so each closing event (Active, Failed, Updated, Deleted) closes the head. A head
+that does not apply to the tenant's phase when its turn comes (say an update of
+a deleted tenant) is skipped. Replaying the same history always gives the same
+answer, so every process and every redelivery agrees on what is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from tenant_contracts.events import (
+    EventBase,
+    TenantActive,
+    TenantAttemptFailed,
+    TenantDeleted,
+    TenantDeleting,
+    TenantDeletionRequested,
+    TenantFailed,
+    TenantProvisioning,
+    TenantRequested,
+    TenantRetryRequested,
+    TenantUpdated,
+    TenantUpdateRequested,
+    TenantUpdating,
+)
+from tenant_contracts.tenant import Tenant, apply
+
+REQUEST_EVENTS = (TenantRequested, TenantRetryRequested, TenantUpdateRequested,
+                  TenantDeletionRequested)
+
+
+class Phase(StrEnum):
+    """Like Status, but moved only by the provisioner's own events (a queued
+    TenantRetryRequested does not make the tenant Pending until it is handled)."""
+
+    NEW = "new"
+    PROVISIONING = "provisioning"
+    ACTIVE = "active"
+    FAILED = "failed"
+    UPDATING = "updating"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
+_STARTS: dict[type[EventBase], Phase] = {
+    TenantProvisioning: Phase.PROVISIONING,
+    TenantUpdating: Phase.UPDATING,
+    TenantDeleting: Phase.DELETING,
+}
+_CLOSES: dict[type[EventBase], Phase] = {
+    TenantActive: Phase.ACTIVE,
+    TenantFailed: Phase.FAILED,
+    TenantUpdated: Phase.ACTIVE,
+    TenantDeleted: Phase.DELETED,
+}
+_APPLIES_IN: dict[type[EventBase], frozenset[Phase]] = {
+    TenantRequested: frozenset({Phase.NEW}),
+    TenantRetryRequested: frozenset({Phase.FAILED}),
+    TenantUpdateRequested: frozenset({Phase.ACTIVE}),
+    TenantDeletionRequested: frozenset({Phase.ACTIVE, Phase.FAILED}),
+}
+
+
+@dataclass(frozen=True)
+class Head:
+    """The oldest open request and how far work on it has got."""
+
+    seq: int
+    request: EventBase
+    started: bool = False  # Provisioning / Updating / Deleting appended for it
+    attempt: int = 0  # number of the latest attempt in this series
+    failures: int = 0  # TenantAttemptFailed in this series
+    open: bool = False  # an attempt began and has no outcome yet (crash or live worker)
+    retry_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    tenant: Tenant
+    phase: Phase
+    last_seq: int
+    head: Head | None
+    waiting: tuple[int, ...] = ()  # open requests behind the head
+    closed: frozenset[int] = frozenset()  # handled to an outcome
+    skipped: dict[int, str] = field(default_factory=dict)  # not applicable: seq -> reason
+
+    def is_done(self, request_seq: int) -> bool:
+        return request_seq in self.closed or request_seq in self.skipped
+
+
+def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
+    """Fold a non-empty history; raises tenant_contracts.tenant.NotRequested if it
+    does not start with TenantRequested."""
+    tenant: Tenant | None = None
+    phase = Phase.NEW
+    queue: list[Head] = []
+    closed: set[int] = set()
+    skipped: dict[int, str] = {}
+    for seq, event in history:
+        tenant = apply(tenant, event, seq)
+        kind = type(event)
+        if isinstance(event, REQUEST_EVENTS):
+            queue.append(Head(seq=seq, request=event))
+        elif kind in _STARTS:
+            phase = _STARTS[kind]
+            if queue:
+                attempt = (event.attempt if isinstance(event, TenantProvisioning)
+                           else queue[0].attempt)
+                queue[0] = replace(queue[0], started=True, open=True, attempt=attempt,
+                                   retry_at=None)
+        elif isinstance(event, TenantAttemptFailed):
+            if queue:
+                queue[0] = replace(queue[0], failures=queue[0].failures + 1, open=False,
+                                   attempt=event.attempt, retry_at=event.retry_at,
+                                   last_error=event.error)
+        elif kind in _CLOSES:
+            phase = _CLOSES[kind]
+            if queue:
+                closed.add(queue.pop(0).seq)
+        while queue and not queue[0].started and phase not in _APPLIES_IN[type(queue[0].request)]:
+            dropped = queue.pop(0)
+            skipped[dropped.seq] = (f"{type(dropped.request).__name__} does not apply "
+                                    f"to a tenant in phase {phase}")
+    if tenant is None:
+        raise ValueError("replay of an empty history")
+    return Ledger(tenant=tenant, phase=phase, last_seq=history[-1][0],
+                  head=queue[0] if queue else None,
+                  waiting=tuple(h.seq for h in queue[1:]), closed=frozenset(closed),
+                  skipped=skipped)

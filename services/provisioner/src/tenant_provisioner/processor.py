@@ -1,0 +1,202 @@
+"""Carry out the decision for one request: the only place decisions meet I/O."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tenant_contracts.events import (
+    SYSTEM_ACTOR,
+    EventBase,
+    TenantActive,
+    TenantAttemptFailed,
+    TenantDeleted,
+    TenantDeleting,
+    TenantFailed,
+    TenantProgress,
+    TenantProvisioning,
+    TenantUpdated,
+    TenantUpdating,
+    utc_now,
+)
+from tenant_contracts.tenant import STAGES, NotRequested
+from tenant_provisioner.decision import (
+    Defer,
+    Delete,
+    GiveUp,
+    Plan,
+    Policy,
+    Provision,
+    RetryLater,
+    Skip,
+    Update,
+    after_error,
+    after_max_deliveries,
+    decide,
+)
+from tenant_provisioner.event_store import Conflict, EventStore
+from tenant_provisioner.failures import TenantDbError
+from tenant_provisioner.ledger import Ledger, replay
+from tenant_provisioner.naming import TenantNames
+from tenant_provisioner.request import Request
+from tenant_provisioner.tenant_db import TenantDatabases
+from tenant_provisioner.tracing import child_traceparent
+
+log = logging.getLogger(__name__)
+
+STAGE_MESSAGES = {
+    "creating_database": "creating the database and its role",
+    "migrating": "applying the schema migrations",
+    "seeding": "adding the first admin user",
+    "verifying": "connecting as the tenant role",
+}
+_MAX_DECISIONS = 10  # conflicts in a row before handing the message back
+
+
+@dataclass(frozen=True)
+class Done:  # the request has its outcome (or needs none): ack
+    reason: str
+
+
+@dataclass(frozen=True)
+class Later:  # not finished: nak with this delay
+    delay: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Drop:  # can never be processed: term
+    reason: str
+
+
+Outcome = Done | Later | Drop
+
+
+class _Writer:
+    """Appends to one tenant in order, each append expecting the last seq it knows."""
+
+    def __init__(self, store: EventStore, ledger: Ledger, request: Request) -> None:
+        self._store = store
+        self._tenant = ledger.tenant
+        self.last_seq = ledger.last_seq
+        self._request = request
+
+    async def append(self, kind: type[EventBase], **fields: Any) -> None:
+        event = kind(tenant_id=self._tenant.id, owner=self._tenant.owner, actor=SYSTEM_ACTOR,
+                     **fields)
+        self.last_seq = await self._store.append(
+            event, self.last_seq, child_traceparent(self._request.traceparent),
+            self._request.tracestate)
+
+
+@dataclass
+class Processor:
+    store: EventStore
+    databases: TenantDatabases
+    policy: Policy
+    stage_delay: float = 0.0
+    clock: Callable[[], datetime] = utc_now
+
+    async def process(self, request: Request) -> Outcome:
+        after_conflict = False
+        for _ in range(_MAX_DECISIONS):
+            try:
+                ledger = replay(await self.store.history(request.tenant_id))
+            except NotRequested as exc:
+                return Drop(f"tenant {request.tenant_id} has no TenantRequested: {exc}")
+            plan = decide(ledger, request.seq, self.clock(), self.policy, after_conflict)
+            log.info("tenant=%s seq=%s plan=%s", request.tenant_id, request.seq, plan)
+            try:
+                return await self._carry_out(plan, ledger, _Writer(self.store, ledger, request))
+            except Conflict:
+                after_conflict = True  # someone appended first: reload and decide again
+        return Later(self.policy.wait_seconds, "the tenant kept changing under us")
+
+    async def abandon(self, request: Request, deliveries: int) -> None:
+        """JetStream will not deliver the request again: give it an outcome."""
+        for _ in range(_MAX_DECISIONS):
+            ledger = replay(await self.store.history(request.tenant_id))
+            plan = after_max_deliveries(ledger, request.seq, deliveries)
+            if isinstance(plan, Skip):
+                log.log(logging.INFO if ledger.is_done(request.seq) else logging.ERROR,
+                        "max deliveries for tenant=%s seq=%s: %s", request.tenant_id,
+                        request.seq, plan.reason)
+                return
+            try:
+                await _Writer(self.store, ledger, request).append(
+                    TenantFailed, error=plan.error, attempts=plan.attempts)
+                return
+            except Conflict:
+                continue
+
+    async def _carry_out(self, plan: Plan, ledger: Ledger, writer: _Writer) -> Outcome:
+        match plan:
+            case Skip(reason=reason):
+                return Done(reason)
+            case Defer(delay=delay, reason=reason):
+                return Later(delay, reason)
+            case GiveUp(error=error, attempts=attempts):
+                await writer.append(TenantFailed, error=error, attempts=attempts)
+                return Done(f"failed: {error}")
+            case Provision():
+                return await self._provision(plan, ledger, writer)
+            case Update():
+                return await self._update(plan, ledger, writer)
+            case Delete():
+                return await self._delete(plan, ledger, writer)
+
+    async def _provision(self, plan: Provision, ledger: Ledger, writer: _Writer) -> Outcome:
+        if plan.begin:
+            await writer.append(TenantProvisioning, attempt=plan.attempt)
+        try:
+            for stage, percent in STAGES:
+                await writer.append(TenantProgress, stage=stage, percent=percent,
+                                    message=STAGE_MESSAGES[stage])
+                await self.databases.run_stage(stage, ledger.tenant)
+                await self._pause()
+        except TenantDbError as exc:
+            return await self._failed(exc, plan.attempt, ledger, writer)
+        database = TenantNames.for_slug(ledger.tenant.slug).database
+        await writer.append(TenantActive, database=database)
+        return Done(f"active: {database}")
+
+    async def _update(self, plan: Update, ledger: Ledger, writer: _Writer) -> Outcome:
+        if plan.begin:
+            await writer.append(TenantUpdating)
+        try:
+            await self.databases.apply_update(ledger.tenant, plan.changes)
+        except TenantDbError as exc:
+            return await self._failed(exc, plan.attempt, ledger, writer)
+        await writer.append(TenantUpdated, changes=plan.changes)
+        return Done("updated")
+
+    async def _delete(self, plan: Delete, ledger: Ledger, writer: _Writer) -> Outcome:
+        if plan.begin:
+            await writer.append(TenantDeleting)
+        try:
+            await self.databases.drop(ledger.tenant)
+        except TenantDbError as exc:
+            return await self._failed(exc, plan.attempt, ledger, writer)
+        await writer.append(TenantDeleted)
+        return Done("deleted")
+
+    async def _failed(self, exc: TenantDbError, attempt: int, ledger: Ledger,
+                      writer: _Writer) -> Outcome:
+        next_step = after_error(ledger, attempt, str(exc), exc.transient, self.clock(),
+                                self.policy)
+        log.warning("tenant=%s attempt=%s %s error: %s", ledger.tenant.id, attempt,
+                    "transient" if exc.transient else "permanent", exc)
+        if isinstance(next_step, RetryLater):
+            await writer.append(TenantAttemptFailed, attempt=attempt, error=next_step.error,
+                                retry_at=next_step.retry_at)
+            return Later(next_step.delay, f"attempt {attempt} failed; retry after backoff")
+        await writer.append(TenantFailed, error=next_step.error, attempts=next_step.attempts)
+        return Done(f"failed: {next_step.error}")
+
+    async def _pause(self) -> None:
+        if self.stage_delay:
+            await asyncio.sleep(self.stage_delay)  # demo pacing, so a person can watch the bar

@@ -1,0 +1,157 @@
+"""Helpers for the provisioner's integration tests: real processes, real servers.
+
+The tests read and append events with plain nats-py (not the provisioner's own
+event store), so that they check the provisioner against the contract.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from tenant_contracts.codec import decode_event, encode_event
+from tenant_contracts.events import (
+    EventBase,
+    TenantChanges,
+    TenantDeletionRequested,
+    TenantRequested,
+    TenantRetryRequested,
+    TenantUpdateRequested,
+    event_type_name,
+)
+from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject, tenant_filter
+from tenantctl.services import ServiceProcess
+from tests.conftest import wait_until
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+FAST = {"PROVISIONER_BACKOFF_SECONDS": "0.2,0.5", "PROVISIONER_ACK_WAIT_SECONDS": "30"}
+
+
+@dataclass
+class Provisioners:
+    """Provisioner processes started by a test and stopped by its fixture."""
+
+    nats_url: str
+    database_url: str
+    log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="prov-logs-")))
+    running: list[ServiceProcess] = field(default_factory=list)
+
+    def start(self, database_url: str | None = None, **env: str) -> ServiceProcess:
+        environment = dict(os.environ)
+        environment.update({
+            "NATS_URL": self.nats_url,
+            "PROVISIONER_DATABASE_URL": database_url or self.database_url,
+            "PYTHONUNBUFFERED": "1",
+            "LOG_LEVEL": "INFO",
+            **FAST,
+            **env,
+        })
+        log = self.log_dir / f"provisioner-{len(self.running)}.log"
+        process = ServiceProcess("provisioner", environment, log_file=log).start()
+        self.running.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for process in self.running:
+            process.stop(grace=15)
+
+    def logs(self) -> str:
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.iterdir()))
+
+
+def new_slug() -> str:
+    return f"t-{secrets.token_hex(4)}"
+
+
+async def history(js: JetStreamContext, tenant_id: uuid.UUID) -> list[tuple[int, EventBase]]:
+    events: list[tuple[int, EventBase]] = []
+    seq = 1
+    while True:
+        try:
+            raw = await js.get_msg(STREAM_NAME, seq=seq, subject=tenant_filter(tenant_id),
+                                   next=True)
+        except NotFoundError:
+            return events
+        assert raw.seq is not None and raw.data is not None
+        events.append((raw.seq, decode_event(raw.data)))
+        seq = raw.seq + 1
+
+
+async def types(js: JetStreamContext, tenant_id: uuid.UUID) -> list[str]:
+    return [event_type_name(e) for _, e in await history(js, tenant_id)]
+
+
+async def append(js: JetStreamContext, event: EventBase, expected: int,
+                 traceparent: str | None = TRACEPARENT) -> int:
+    ack = await js.publish(event_subject(event), encode_event(event), stream=STREAM_NAME,
+                           headers=append_headers(event, expected, traceparent))
+    return ack.seq
+
+
+async def request_tenant(js: JetStreamContext, slug: str | None = None,
+                         owner: str = "alice") -> TenantRequested:
+    slug = slug or new_slug()
+    event = TenantRequested(tenant_id=uuid.uuid4(), owner=owner, actor=owner,
+                            name=f"Tenant {slug}", slug=slug, plan="free",
+                            admin_email=f"admin@{slug}.example")
+    await append(js, event, expected=0)
+    return event
+
+
+async def append_request(js: JetStreamContext, tenant: TenantRequested, kind: str,
+                         changes: Mapping[str, str] | None = None) -> EventBase:
+    """Append a follow-up request after the tenant's last event, as the api does."""
+    common = {"tenant_id": tenant.tenant_id, "owner": tenant.owner, "actor": tenant.owner}
+    event: EventBase
+    if kind == "update":
+        event = TenantUpdateRequested(changes=TenantChanges(**(changes or {})), **common)
+    elif kind == "retry":
+        event = TenantRetryRequested(**common)
+    else:
+        event = TenantDeletionRequested(**common)
+    last = (await history(js, tenant.tenant_id))[-1][0]
+    await append(js, event, expected=last)
+    return event
+
+
+async def wait_for_type(js: JetStreamContext, tenant_id: uuid.UUID, type_name: str,
+                        count: int = 1, timeout: float = 30.0) -> list[str]:
+    async def reached() -> list[str] | None:
+        seen = await types(js, tenant_id)
+        return seen if seen.count(type_name) >= count else None
+
+    result: list[str] = await wait_until(reached, timeout=timeout, interval=0.1)
+    return result
+
+
+async def wait_for_stage(js: JetStreamContext, tenant_id: uuid.UUID, stage: str,
+                         timeout: float = 30.0) -> None:
+    async def reached() -> bool:
+        return any(getattr(e, "stage", None) == stage for _, e in await history(js, tenant_id))
+
+    await wait_until(reached, timeout=timeout, interval=0.05)
+
+
+async def scalar(url: str, query: str, *args: object) -> object:
+    conn = await asyncpg.connect(url)
+    try:
+        return await conn.fetchval(query, *args)
+    finally:
+        await conn.close()
+
+
+async def stream_exists(js: JetStreamContext) -> bool:
+    try:
+        await js.stream_info(STREAM_NAME)
+        return True
+    except NotFoundError:
+        return False
