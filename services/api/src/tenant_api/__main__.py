@@ -1,0 +1,29 @@
+"""`python -m tenant_api`: serve the api with uvicorn (SIGTERM drains, then exits)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import uvicorn
+
+from tenant_api.app import create_app
+from tenant_api.settings import Settings, SettingsError
+
+
+def main() -> None:
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"tenant_api: {exc}", file=sys.stderr)
+        sys.exit(2)
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
+                log_level=settings.log_level.lower(), timeout_graceful_shutdown=10,
+                proxy_headers=True, server_header=False)
+
+
+if __name__ == "__main__":
+    main()

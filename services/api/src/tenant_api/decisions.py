@@ -1,0 +1,113 @@
+"""What a request may do to a tenant, decided from its history alone (no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+
+import msgspec
+
+from tenant_api.wire import CreateTenant, UpdateTenant
+from tenant_contracts.access import Principal
+from tenant_contracts.events import (
+    REQUEST_TYPES,
+    EventBase,
+    TenantChanges,
+    TenantDeletionRequested,
+    TenantRequested,
+    TenantRetryRequested,
+    TenantUpdateRequested,
+)
+from tenant_contracts.tenant import BUSY_STATUSES, NotRequested, Status, Tenant, apply
+
+History = Sequence[tuple[int, EventBase]]
+
+
+class Rejected(Exception):
+    """The request cannot be accepted; the subclass names the HTTP answer."""
+
+
+class TenantNotFound(Rejected):
+    pass
+
+
+class TenantConflict(Rejected):
+    pass
+
+
+class InvalidRequest(Rejected):
+    pass
+
+
+def current_state(history: History) -> Tenant | None:
+    """The fold, skipping events that come before the tenant's TenantRequested.
+
+    The projection skips those poison events as well, so both agree on the state.
+    """
+    tenant: Tenant | None = None
+    for seq, event in history:
+        try:
+            tenant = apply(tenant, event, seq)
+        except NotRequested:
+            continue
+    return tenant
+
+
+def visible(history: History, principal: Principal) -> Tenant:
+    tenant = current_state(history)
+    # Someone else's tenant looks exactly like a missing one: its existence is not shared.
+    if tenant is None or not principal.may_see(tenant.owner):
+        raise TenantNotFound("no such tenant")
+    return tenant
+
+
+def is_busy(tenant: Tenant, history: History) -> bool:
+    # A request the provisioner has not picked up yet leaves the status as it was
+    # (e.g. Active after TenantUpdateRequested), so the last event counts too.
+    return tenant.status in BUSY_STATUSES or isinstance(history[-1][1], REQUEST_TYPES)
+
+
+def _manageable(history: History, principal: Principal) -> Tenant:
+    tenant = visible(history, principal)
+    if tenant.status is Status.DELETED:
+        raise TenantConflict("the tenant is deleted")
+    if is_busy(tenant, history):
+        raise TenantConflict(f"the tenant is busy ({tenant.status}); try again when it settles")
+    return tenant
+
+
+def decide_update(
+    history: History, principal: Principal, update: UpdateTenant
+) -> TenantUpdateRequested:
+    if update.name is None and update.plan is None:
+        raise InvalidRequest("nothing to change: give name and/or plan")
+    tenant = _manageable(history, principal)
+    return TenantUpdateRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub,
+                                 changes=TenantChanges(name=update.name, plan=update.plan))
+
+
+def decide_retry(history: History, principal: Principal) -> TenantRetryRequested:
+    tenant = _manageable(history, principal)
+    if tenant.status is not Status.FAILED:
+        raise TenantConflict(f"only a Failed tenant can be retried (it is {tenant.status})")
+    return TenantRetryRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub)
+
+
+def decide_delete(history: History, principal: Principal) -> TenantDeletionRequested:
+    tenant = _manageable(history, principal)
+    return TenantDeletionRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub)
+
+
+def new_tenant(body: CreateTenant, principal: Principal) -> TenantRequested:
+    return TenantRequested(tenant_id=uuid.uuid4(), owner=principal.sub, actor=principal.sub,
+                           name=body.name, slug=body.slug, plan=body.plan,
+                           admin_email=body.admin_email)
+
+
+_fingerprint_encoder = msgspec.json.Encoder(order="sorted")
+
+
+def fingerprint(body: CreateTenant) -> str:
+    """Identifies a create request's content, so a reused Idempotency-Key can be checked."""
+    return hashlib.sha256(_fingerprint_encoder.encode(body)).hexdigest()

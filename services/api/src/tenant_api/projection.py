@@ -1,0 +1,63 @@
+"""Projection of the stream into the read model: apply batches, track the last seq."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+
+from tenant_api import read_model
+from tenant_api.folding import fold_batch
+from tenant_contracts.codec import UndecodableEvent, decode_event
+from tenant_contracts.events import EventBase
+
+log = logging.getLogger(__name__)
+
+StreamMessage = tuple[int, bytes]  # (stream seq, payload)
+
+
+class OutOfStep(Exception):
+    """The read model is not where the consumer thought (e.g. a rebuild): restart from it."""
+
+    def __init__(self, applied_seq: int) -> None:
+        super().__init__(f"read model is at seq {applied_seq}")
+        self.applied_seq = applied_seq
+
+
+def _decode(seq: int, data: bytes) -> EventBase | None:
+    try:
+        return decode_event(data)
+    except UndecodableEvent as exc:
+        # Poison: counted and skipped so that the projection never stops on it.
+        log.warning("skipping undecodable event at seq %d: %s", seq, exc)
+        return None
+
+
+async def apply_batch(conn: asyncpg.Connection, messages: Sequence[StreamMessage]) -> int:
+    """Apply consecutive messages in one transaction; returns the seq now applied.
+
+    The last applied seq is written in the same transaction as the rows, so a
+    crash anywhere replays the batch exactly once.
+    """
+    async with conn.transaction():
+        applied = await read_model.applied_seq(conn, for_update=True)
+        fresh = [(seq, data) for seq, data in messages if seq > applied]
+        if not fresh:
+            return applied
+        if fresh[0][0] != applied + 1:
+            raise OutOfStep(applied)
+        events = [(seq, _decode(seq, data)) for seq, data in fresh]
+        ids = list({e.tenant_id for _, e in events if e is not None})
+        # Only rows that exist are locked; a create handler claims its slug before it
+        # inserts a brand-new row, so it never waits for us while we wait for it.
+        current = await read_model.lock_many(conn, ids) if ids else {}
+        changes = fold_batch(current, events)
+        for slug, tenant_id in changes.claims:
+            await read_model.claim_slug(conn, slug, tenant_id)
+        for slug, tenant_id in changes.releases:
+            await read_model.release_slug(conn, slug, tenant_id)
+        await read_model.upsert(conn, changes.tenants.values())
+        await read_model.set_applied_seq(conn, fresh[-1][0])
+        return fresh[-1][0]
+

@@ -1,0 +1,106 @@
+"""The tenant routes of SPEC section 3."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import Parameter
+
+from tenant_api.commands import TenantCommands
+from tenant_api.decisions import decide_delete, decide_retry, decide_update
+from tenant_api.examples import HISTORY, PAGE, TENANT, example_spec
+from tenant_api.problems import problem_specs
+from tenant_api.queries import TenantQueries
+from tenant_api.tracing import outgoing_trace
+from tenant_api.wire import CreateTenant, TenantHistory, TenantPage, UpdateTenant
+from tenant_contracts.access import Principal
+from tenant_contracts.tenant import Status, Tenant
+
+TenantId = Annotated[uuid.UUID, Parameter(description="the tenant's id")]
+ACCEPTED = example_spec(202, TENANT, "accepted; the tenant as it is now")
+
+
+def _accepted(tenant: Tenant) -> Response[Tenant]:
+    return Response(tenant, status_code=202,
+                    headers={"Location": f"/api/v1/tenants/{tenant.id}"})
+
+
+class TenantController(Controller):
+    path = "/tenants"
+    tags = ["tenants"]
+    security = [{"bearer": []}]
+
+    @post("/", status_code=202,
+          responses=ACCEPTED | problem_specs(400, 401, 409, 413, 422, 503),
+          summary="Request a new tenant",
+          description="Appends TenantRequested and answers at once; the tenant starts Pending. "
+                      "A repeated Idempotency-Key with the same body returns the same tenant "
+                      "and appends nothing; with another body it is a 422.")
+    async def create_tenant(
+        self, request: Request[Any, Any, Any], data: CreateTenant, principal: Principal,
+        commands: TenantCommands,
+        idempotency_key: Annotated[str | None, Parameter(
+            header="Idempotency-Key", min_length=1, max_length=200, required=False,
+            description="repeat a create safely for 24 h")] = None,
+    ) -> Response[Tenant]:
+        tenant = await commands.create(principal, data, idempotency_key,
+                                       outgoing_trace(request.headers, "TenantRequested"))
+        return _accepted(tenant)
+
+    @get("/", responses=example_spec(200, PAGE, "a page") | problem_specs(400, 401, 422, 503),
+         summary="The tenants the caller may see, newest first")
+    async def list_tenants(
+        self, principal: Principal, queries: TenantQueries,
+        limit: Annotated[int, Parameter(ge=1, le=100, description="page size")] = 20,
+        cursor: Annotated[str | None, Parameter(
+            max_length=200, description="next_cursor of the previous page")] = None,
+        status: Annotated[Status | None, Parameter(description="only this status")] = None,
+    ) -> TenantPage:
+        return await queries.page(principal, limit=limit, cursor=cursor, status=status)
+
+    @get("/{tenant_id:uuid}",
+         responses=example_spec(200, TENANT, "a tenant") | problem_specs(400, 401, 404, 422, 503),
+         summary="One tenant (404 for tenants of other users)")
+    async def get_tenant(self, tenant_id: TenantId, principal: Principal,
+                         queries: TenantQueries) -> Tenant:
+        return await queries.one(principal, tenant_id)
+
+    @get("/{tenant_id:uuid}/events",
+         responses=example_spec(200, HISTORY, "requested, then active")
+         | problem_specs(400, 401, 404, 422, 503),
+         summary="The tenant's history, read from the stream")
+    async def tenant_events(self, tenant_id: TenantId, principal: Principal,
+                            queries: TenantQueries) -> TenantHistory:
+        return await queries.history(principal, tenant_id)
+
+    @patch("/{tenant_id:uuid}", status_code=202,
+           responses=ACCEPTED | problem_specs(400, 401, 404, 409, 413, 422, 503),
+           summary="Change name and/or plan (409 while busy)")
+    async def update_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
+                            data: UpdateTenant, principal: Principal,
+                            commands: TenantCommands) -> Response[Tenant]:
+        tenant = await commands.change(
+            principal, tenant_id, lambda history, who: decide_update(history, who, data),
+            outgoing_trace(request.headers, "TenantUpdateRequested"))
+        return _accepted(tenant)
+
+    @post("/{tenant_id:uuid}/retry", status_code=202,
+          responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
+          summary="Provision a Failed tenant again (409 unless Failed)")
+    async def retry_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
+                           principal: Principal, commands: TenantCommands) -> Response[Tenant]:
+        tenant = await commands.change(principal, tenant_id, decide_retry,
+                                       outgoing_trace(request.headers, "TenantRetryRequested"))
+        return _accepted(tenant)
+
+    @delete("/{tenant_id:uuid}", status_code=202,
+            responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
+            summary="Delete the tenant and its database (409 while busy)")
+    async def delete_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
+                            principal: Principal, commands: TenantCommands) -> Response[Tenant]:
+        tenant = await commands.change(principal, tenant_id, decide_delete,
+                                       outgoing_trace(request.headers,
+                                                      "TenantDeletionRequested"))
+        return _accepted(tenant)

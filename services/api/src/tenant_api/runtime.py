@@ -1,0 +1,117 @@
+"""Connections and background work of one api process, opened in the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import asyncpg
+import nats
+from nats.aio.client import Client as NatsClient
+
+from tenant_api.commands import TenantCommands
+from tenant_api.event_store import EventStore
+from tenant_api.metrics import Metrics
+from tenant_api.projection_runner import ProjectionRunner
+from tenant_api.queries import TenantQueries
+from tenant_api.schema import create_schema
+from tenant_api.settings import Settings
+
+log = logging.getLogger(__name__)
+CONNECT_RETRY_SECONDS = 0.5
+T = TypeVar("T")
+
+
+class NotReady(Exception):
+    """NATS or PostgreSQL has not answered yet since the process started."""
+
+
+class Runtime:
+    def __init__(self, settings: Settings, metrics: Metrics, *, projection_paused: bool) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self._projection_paused = projection_paused
+        self.nc: NatsClient | None = None
+        self.pool: asyncpg.Pool | None = None
+        self.projection: ProjectionRunner | None = None
+        self._commands: TenantCommands | None = None
+        self._queries: TenantQueries | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.started = asyncio.Event()
+
+    @property
+    def commands(self) -> TenantCommands:
+        if self._commands is None:
+            raise NotReady("still connecting to NATS and PostgreSQL")
+        return self._commands
+
+    @property
+    def queries(self) -> TenantQueries:
+        if self._queries is None:
+            raise NotReady("still connecting to NATS and PostgreSQL")
+        return self._queries
+
+    def start(self) -> None:
+        # Connecting runs in the background so that the process is up (and /readyz
+        # says why it is not ready) while NATS or PostgreSQL are still starting.
+        self._tasks.append(asyncio.create_task(self._connect(), name="api-connect"))
+
+    async def _connect(self) -> None:
+        self.nc = await _retry("NATS", lambda: nats.connect(
+            self._settings.nats_url, name="tenant-api", max_reconnect_attempts=-1,
+            reconnect_time_wait=CONNECT_RETRY_SECONDS))
+        js = self.nc.jetstream()
+        store = EventStore(js)
+        await _retry("the TENANTS stream", lambda: store.ensure_stream(
+            self._settings.stream_replicas))
+        pool = await _retry("PostgreSQL", lambda: asyncpg.create_pool(
+            self._settings.database_url, min_size=1, max_size=10))
+        self.pool = pool
+        async with pool.acquire() as conn:
+            await create_schema(conn)
+        self.projection = ProjectionRunner(js, pool, store.head,
+                                           paused=self._projection_paused,
+                                           on_applied=self._metrics.projected_seq.set)
+        self._tasks.append(asyncio.create_task(self.projection.run(), name="api-projection"))
+        self._commands = TenantCommands(store, pool, self._metrics.count_append)
+        self._queries = TenantQueries(store, pool)
+        self.started.set()
+
+    async def readiness(self) -> dict[str, bool]:
+        return {
+            "nats": self.nc is not None and self.nc.is_connected,
+            "postgres": await self._postgres_answers(),
+            "projection": self.projection is not None and self.projection.caught_up.is_set(),
+        }
+
+    async def _postgres_answers(self) -> bool:
+        if self.pool is None:
+            return False
+        try:
+            async with asyncio.timeout(1.0):
+                return bool(await self.pool.fetchval("SELECT 1"))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+            return False
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.nc is not None and not self.nc.is_closed:
+            await self.nc.drain()  # flushes what is in flight before closing
+        if self.pool is not None:
+            await self.pool.close()
+
+
+async def _retry(what: str, connect: Callable[[], Awaitable[T]]) -> T:
+    while True:
+        try:
+            return await connect()
+        except (OSError, nats.errors.Error, asyncpg.PostgresError, TimeoutError) as exc:
+            log.warning("waiting for %s: %s", what, exc)
+            await asyncio.sleep(CONNECT_RETRY_SECONDS)

@@ -1,0 +1,73 @@
+"""Tables of the api's PostgreSQL database, created at startup (idempotent)."""
+
+from __future__ import annotations
+
+import asyncpg
+
+PROJECTION = "tenants"
+# Replicas may start together: DDL runs under one advisory lock, so they take turns.
+_DDL_LOCK = 7_134_202_611
+
+# The read model: derived from the stream only, dropped and replayed by a rebuild.
+READ_MODEL_DDL = f"""
+CREATE TABLE IF NOT EXISTS tenants (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    slug text NOT NULL,
+    plan text NOT NULL,
+    admin_email text NOT NULL,
+    owner text NOT NULL,
+    status text NOT NULL,
+    stage text,
+    progress integer NOT NULL,
+    error text,
+    attempt integer NOT NULL,
+    retry_at timestamptz,
+    database text,
+    version bigint NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tenants_by_owner ON tenants (owner, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS tenants_by_age ON tenants (created_at DESC, id DESC);
+-- One row per slug held by a tenant that is not Deleted; its primary key is what
+-- makes slug uniqueness race-free.
+CREATE TABLE IF NOT EXISTS slug_claims (
+    slug text PRIMARY KEY,
+    tenant_id uuid NOT NULL
+);
+CREATE TABLE IF NOT EXISTS projection_state (
+    name text PRIMARY KEY,
+    last_seq bigint NOT NULL
+);
+INSERT INTO projection_state (name, last_seq) VALUES ('{PROJECTION}', 0)
+    ON CONFLICT (name) DO NOTHING;
+"""
+
+# Command-side state that is not in the stream, so a rebuild keeps it.
+COMMAND_DDL = """
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    owner text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    tenant_id uuid NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (owner, key)
+);
+"""
+
+DROP_READ_MODEL = "DROP TABLE IF EXISTS tenants, slug_claims, projection_state"
+
+
+async def create_schema(conn: asyncpg.Connection) -> None:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK)
+        await conn.execute(READ_MODEL_DDL)
+        await conn.execute(COMMAND_DDL)
+
+
+async def recreate_read_model(conn: asyncpg.Connection) -> None:
+    """Drop and create the read model inside the caller's transaction."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK)
+    await conn.execute(DROP_READ_MODEL)
+    await conn.execute(READ_MODEL_DDL)

@@ -1,0 +1,89 @@
+"""The api's settings, read from the environment when the app is built."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_AUDIENCE = "tenant-platform"
+HMAC_ALGORITHMS = ("HS256",)
+ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class JwtSettings:
+    secret: str | None = None
+    public_key: str | None = None
+    jwks_url: str | None = None
+    audience: str = DEFAULT_AUDIENCE
+    issuer: str | None = None
+    algorithms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    database_url: str
+    jwt: JwtSettings
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream_replicas: int = 1
+    api_host: str = "0.0.0.0"
+    api_port: int = 8000
+    notifier_public_url: str | None = None
+    dev_tokens: bool = False
+    log_level: str = "INFO"
+    otel_endpoint: str | None = None
+    max_body_bytes: int = 64 * 1024
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        database_url = env.get("DATABASE_URL")
+        if not database_url:
+            raise SettingsError("DATABASE_URL is required (the read model's database)")
+        return cls(
+            database_url=database_url,
+            jwt=jwt_from_env(env),
+            nats_url=env.get("NATS_URL") or "nats://127.0.0.1:4222",
+            stream_replicas=_int(env, "STREAM_REPLICAS", 1),
+            api_host=env.get("API_HOST") or "0.0.0.0",
+            api_port=_int(env, "API_PORT", 8000),
+            notifier_public_url=env.get("NOTIFIER_PUBLIC_URL") or None,
+            dev_tokens=env.get("DEV_TOKENS", "").lower() in ("1", "true", "yes"),
+            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            max_body_bytes=_int(env, "API_MAX_BODY_BYTES", 64 * 1024),
+        )
+
+
+def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
+    secret = env.get("JWT_SECRET") or None
+    public_key = env.get("JWT_PUBLIC_KEY") or None
+    jwks_url = env.get("JWT_JWKS_URL") or None
+    if not (secret or public_key or jwks_url):
+        raise SettingsError("set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL")
+    possible = (HMAC_ALGORITHMS if secret else ()) + (
+        ASYMMETRIC_ALGORITHMS if public_key or jwks_url else ())
+    wanted = [a.strip() for a in env.get("JWT_ALGORITHMS", "").split(",") if a.strip()]
+    # `none` can never be configured: it would accept unsigned tokens.
+    unusable = [a for a in wanted if a not in possible]
+    if unusable:
+        raise SettingsError(f"JWT_ALGORITHMS {unusable} have no key configured")
+    return JwtSettings(
+        secret=secret, public_key=public_key, jwks_url=jwks_url,
+        audience=env.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
+        issuer=env.get("JWT_ISSUER") or None,
+        algorithms=tuple(wanted) or possible,
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None

@@ -1,0 +1,70 @@
+"""Request and response bodies of the HTTP API (SPEC section 3)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from tenant_contracts.events import Event
+from tenant_contracts.tenant import SLUG_PATTERN, Tenant
+
+# Must list tenant_contracts.tenant.PLANS (a unit test keeps them equal); a Literal
+# gives clients and the OpenAPI schema the exact choices.
+Plan = Literal["free", "pro", "enterprise"]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S",
+                           examples=["Acme Corporation"])]
+Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, examples=["acme"],
+                           description="unique among tenants that are not Deleted")]
+Email = Annotated[str, Meta(max_length=254, pattern=EMAIL_PATTERN,
+                            examples=["admin@acme.example"])]
+
+
+class CreateTenant(msgspec.Struct, frozen=True, kw_only=True):
+    name: Name
+    slug: Slug
+    admin_email: Email
+    plan: Plan = "free"
+
+
+class UpdateTenant(msgspec.Struct, frozen=True, kw_only=True):
+    name: Name | None = None
+    plan: Plan | None = None
+
+
+class TenantPage(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[Tenant]
+    next_cursor: str | None
+    # The stream seq every row of the page reflects: open the socket with after=as_of.
+    as_of: int
+
+
+class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int
+    event: Event
+
+
+class TenantHistory(msgspec.Struct, frozen=True, kw_only=True):
+    items: list[HistoryItem]
+
+
+class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
+    notifier_url: str | None
+    dev_tokens: bool
+
+
+class DevTokenRequest(msgspec.Struct, frozen=True, kw_only=True):
+    sub: Annotated[str, Meta(min_length=1, max_length=200, examples=["alice"])]
+    roles: list[Annotated[str, Meta(max_length=50)]] = msgspec.field(default_factory=list)
+
+
+class DevToken(msgspec.Struct, frozen=True, kw_only=True):
+    token: str
+
+
+class Health(msgspec.Struct, frozen=True, kw_only=True):
+    status: str
+    checks: dict[str, bool] = msgspec.field(default_factory=dict)
