@@ -64,8 +64,8 @@ class Provisioners:
         for process in self.running:
             process.stop(grace=15)
 
-    def logs(self) -> str:
-        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.iterdir()))
+    def each_log(self) -> list[str]:
+        return [p.read_text(errors="replace") for p in sorted(self.log_dir.iterdir())]
 
 
 def new_slug() -> str:
@@ -155,3 +155,17 @@ async def stream_exists(js: JetStreamContext) -> bool:
         return True
     except NotFoundError:
         return False
+
+
+async def wait_consumer_idle(js: JetStreamContext, consumer: str = "provisioner",
+                             timeout: float = 30.0) -> None:
+    """Every request delivered and acked or terminated: nothing more can happen."""
+    async def idle() -> bool:
+        info = await js.consumer_info(STREAM_NAME, consumer)
+        return info.num_pending == 0 and info.num_ack_pending == 0
+
+    await wait_until(idle, timeout=timeout, interval=0.1)
+
+
+def database_of(tenant: TenantRequested) -> str:
+    return "tenant_" + tenant.slug.replace("-", "_")

@@ -1,0 +1,81 @@
+"""Two provisioners as competing consumers: no double work, requests of a tenant in order."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import Counter
+
+import msgspec
+from nats.js import JetStreamContext
+
+from tenant_contracts.events import TenantUpdated
+from tests.integration.provisioner.support import (
+    Provisioners,
+    append,
+    append_request,
+    history,
+    request_tenant,
+    types,
+    wait_consumer_idle,
+    wait_for_type,
+)
+
+
+async def test_two_provisioners_fifty_requests(
+    js: JetStreamContext, provisioners: Provisioners
+) -> None:
+    provisioners.start()
+    provisioners.start()
+    started = time.monotonic()
+    tenants = await asyncio.gather(*(request_tenant(js) for _ in range(50)))
+    for tenant in tenants:
+        await wait_for_type(js, tenant.tenant_id, "TenantActive", timeout=90)
+    elapsed = time.monotonic() - started
+    await wait_consumer_idle(js)
+
+    for tenant in tenants:
+        seen = Counter(await types(js, tenant.tenant_id))
+        assert seen == {"TenantRequested": 1, "TenantProvisioning": 1, "TenantProgress": 4,
+                        "TenantActive": 1}, (tenant.tenant_id, seen)
+    # Both processes took a share of the work, and together planned each tenant once.
+    shares = [log.count("plan=Provision") for log in provisioners.each_log()]
+    assert sum(shares) == 50 and all(shares), shares
+    print(f"50 tenants through two provisioners in {elapsed:.1f}s")
+
+
+async def test_requests_of_one_tenant_are_handled_in_order(
+    js: JetStreamContext, provisioners: Provisioners
+) -> None:
+    """An update appended while the tenant is still being provisioned waits for it."""
+    provisioners.start(PROVISIONER_STAGE_DELAY_SECONDS="0.2")
+    provisioners.start(PROVISIONER_STAGE_DELAY_SECONDS="0.2")
+    tenant = await request_tenant(js)
+    await append_request(js, tenant, "update", {"name": "Renamed early"})
+    await wait_for_type(js, tenant.tenant_id, "TenantUpdated")
+    await wait_consumer_idle(js)
+    seen = await types(js, tenant.tenant_id)
+    assert seen == ["TenantRequested", "TenantUpdateRequested", "TenantProvisioning",
+                    *["TenantProgress"] * 4, "TenantActive", "TenantUpdating",
+                    "TenantUpdated"]
+    updated = (await history(js, tenant.tenant_id))[-1][1]
+    assert isinstance(updated, TenantUpdated) and updated.changes.name == "Renamed early"
+
+
+async def test_a_redelivered_request_that_is_done_adds_nothing(
+    js: JetStreamContext, provisioners: Provisioners
+) -> None:
+    """The same TenantRequested published again after the dedup window would be a new
+    message with the same tenant: the decision says 'already handled'."""
+    provisioners.start()
+    tenant = await request_tenant(js)
+    await wait_for_type(js, tenant.tenant_id, "TenantActive")
+    before = await types(js, tenant.tenant_id)
+    last = (await history(js, tenant.tenant_id))[-1][0]
+    # A second TenantRequested (a different event id, as a buggy client might send)
+    # does not apply to a tenant that exists: acked with no new events.
+    again = msgspec.structs.replace(tenant, event_id=uuid.uuid4())
+    await append(js, again, expected=last)
+    await wait_consumer_idle(js)
+    assert await types(js, tenant.tenant_id) == [*before, "TenantRequested"]
