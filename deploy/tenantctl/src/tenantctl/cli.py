@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     from tenantctl import watch
 
     watch.add_parser(commands)
+
+    from tenantctl import projections
+
+    projections.add_parser(commands)
     return parser
 
 

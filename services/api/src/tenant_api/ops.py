@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from litestar import MediaType, Response, Router, get, post
 from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from tenant_api.auth import issue_dev_token
 from tenant_api.metrics import CONTENT_TYPE, Metrics
@@ -46,7 +47,7 @@ async def client_config(state: State) -> ClientConfig:
 @post("/api/v1/dev/token", tags=["spa"], media_type=MediaType.JSON, status_code=200,
       responses=problem_specs(400, 413, 422),
       summary="A 1 h token for local sign-in (only with DEV_TOKENS=1)")
-async def dev_token(data: DevTokenRequest, state: State) -> DevToken:
+async def dev_token(data: JSONBody[DevTokenRequest], state: State) -> DevToken:
     settings: Settings = state.settings
     return DevToken(token=issue_dev_token(settings.jwt, data.sub, data.roles))
 

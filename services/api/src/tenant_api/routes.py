@@ -6,7 +6,8 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from tenant_api.commands import TenantCommands
 from tenant_api.decisions import decide_delete, decide_retry, decide_update
@@ -18,7 +19,11 @@ from tenant_api.wire import CreateTenant, TenantHistory, TenantPage, UpdateTenan
 from tenant_contracts.access import Principal
 from tenant_contracts.tenant import Status, Tenant
 
-TenantId = Annotated[uuid.UUID, Parameter(description="the tenant's id")]
+# Supplied by the app's dependencies: the verified caller and the service objects.
+Caller = NamedDependency[Principal]
+Commands = NamedDependency[TenantCommands]
+Queries = NamedDependency[TenantQueries]
+TenantId = Annotated[uuid.UUID, PathParameter(description="the tenant's id")]
 ACCEPTED = example_spec(202, TENANT, "accepted; the tenant as it is now")
 
 
@@ -39,10 +44,10 @@ class TenantController(Controller):
                       "A repeated Idempotency-Key with the same body returns the same tenant "
                       "and appends nothing; with another body it is a 422.")
     async def create_tenant(
-        self, request: Request[Any, Any, Any], data: CreateTenant, principal: Principal,
-        commands: TenantCommands,
-        idempotency_key: Annotated[str | None, Parameter(
-            header="Idempotency-Key", min_length=1, max_length=200, required=False,
+        self, request: Request[Any, Any, Any], data: JSONBody[CreateTenant], principal: Caller,
+        commands: Commands,
+        idempotency_key: Annotated[str | None, HeaderParameter(
+            name="Idempotency-Key", min_length=1, max_length=200, required=False,
             description="repeat a create safely for 24 h")] = None,
     ) -> Response[Tenant]:
         tenant = await commands.create(principal, data, idempotency_key,
@@ -52,35 +57,35 @@ class TenantController(Controller):
     @get("/", responses=example_spec(200, PAGE, "a page") | problem_specs(400, 401, 422, 503),
          summary="The tenants the caller may see, newest first")
     async def list_tenants(
-        self, principal: Principal, queries: TenantQueries,
-        limit: Annotated[int, Parameter(ge=1, le=100, description="page size")] = 20,
-        cursor: Annotated[str | None, Parameter(
+        self, principal: Caller, queries: Queries,
+        limit: Annotated[int, QueryParameter(ge=1, le=100, description="page size")] = 20,
+        cursor: Annotated[str | None, QueryParameter(
             max_length=200, description="next_cursor of the previous page")] = None,
-        status: Annotated[Status | None, Parameter(description="only this status")] = None,
+        status: Annotated[Status | None, QueryParameter(description="only this status")] = None,
     ) -> TenantPage:
         return await queries.page(principal, limit=limit, cursor=cursor, status=status)
 
     @get("/{tenant_id:uuid}",
          responses=example_spec(200, TENANT, "a tenant") | problem_specs(400, 401, 404, 422, 503),
          summary="One tenant (404 for tenants of other users)")
-    async def get_tenant(self, tenant_id: TenantId, principal: Principal,
-                         queries: TenantQueries) -> Tenant:
+    async def get_tenant(self, tenant_id: TenantId, principal: Caller,
+                         queries: Queries) -> Tenant:
         return await queries.one(principal, tenant_id)
 
     @get("/{tenant_id:uuid}/events",
          responses=example_spec(200, HISTORY, "requested, then active")
          | problem_specs(400, 401, 404, 422, 503),
          summary="The tenant's history, read from the stream")
-    async def tenant_events(self, tenant_id: TenantId, principal: Principal,
-                            queries: TenantQueries) -> TenantHistory:
+    async def tenant_events(self, tenant_id: TenantId, principal: Caller,
+                            queries: Queries) -> TenantHistory:
         return await queries.history(principal, tenant_id)
 
     @patch("/{tenant_id:uuid}", status_code=202,
            responses=ACCEPTED | problem_specs(400, 401, 404, 409, 413, 422, 503),
            summary="Change name and/or plan (409 while busy)")
     async def update_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
-                            data: UpdateTenant, principal: Principal,
-                            commands: TenantCommands) -> Response[Tenant]:
+                            data: JSONBody[UpdateTenant], principal: Caller,
+                            commands: Commands) -> Response[Tenant]:
         tenant = await commands.change(
             principal, tenant_id, lambda history, who: decide_update(history, who, data),
             outgoing_trace(request.headers, "TenantUpdateRequested"))
@@ -90,7 +95,7 @@ class TenantController(Controller):
           responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
           summary="Provision a Failed tenant again (409 unless Failed)")
     async def retry_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
-                           principal: Principal, commands: TenantCommands) -> Response[Tenant]:
+                           principal: Caller, commands: Commands) -> Response[Tenant]:
         tenant = await commands.change(principal, tenant_id, decide_retry,
                                        outgoing_trace(request.headers, "TenantRetryRequested"))
         return _accepted(tenant)
@@ -99,7 +104,7 @@ class TenantController(Controller):
             responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
             summary="Delete the tenant and its database (409 while busy)")
     async def delete_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
-                            principal: Principal, commands: TenantCommands) -> Response[Tenant]:
+                            principal: Caller, commands: Commands) -> Response[Tenant]:
         tenant = await commands.change(principal, tenant_id, decide_delete,
                                        outgoing_trace(request.headers,
                                                       "TenantDeletionRequested"))

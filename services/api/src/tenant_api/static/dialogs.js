@@ -1,0 +1,89 @@
+// Edit (name, plan) and delete-with-confirmation, each a modal <dialog>.
+import { showFieldErrors, showFormMessage, watchEdits } from "./form-errors.js";
+import { validateEdit } from "./validation.js";
+
+export function setUpEditDialog({ dialog, api, store, onDone }) {
+  const form = dialog.querySelector("form");
+  const message = form.querySelector(".form-message");
+  let tenantId = null;
+  watchEdits(form);
+  form.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const tenant = store.get(tenantId);
+    const values = { name: form.elements.name.value.trim(), plan: form.elements.plan.value };
+    const errors = validateEdit(values);
+    if (Object.keys(errors).length) {
+      showFieldErrors(form, errors)?.focus();
+      return;
+    }
+    const changes = {};
+    if (values.name !== tenant.name) changes.name = values.name;
+    if (values.plan !== tenant.plan) changes.plan = values.plan;
+    if (!Object.keys(changes).length) {
+      showFormMessage(message, "Nothing changed.", "info");
+      return;
+    }
+    const submit = form.querySelector('button[type="submit"]');
+    submit.disabled = true;
+    try {
+      await api.updateTenant(tenantId, changes);
+      dialog.close();
+      onDone(tenantId, `Updating ${values.name}…`);
+    } catch (error) {
+      const problem = error.problem;
+      if (!problem) throw error;
+      const first = showFieldErrors(form, problem.fieldErrors);
+      const busy = problem.status === 409 ? "The tenant is busy: try again when it has finished." : "";
+      showFormMessage(message, busy || [problem.title, problem.detail, ...problem.formErrors].filter(Boolean).join(": "));
+      first?.focus();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  return (tenant) => {
+    tenantId = tenant.id;
+    form.elements.name.value = tenant.name;
+    form.elements.plan.value = tenant.plan;
+    showFieldErrors(form, {});
+    showFormMessage(message, "");
+    dialog.querySelector(".dialog-subtitle").textContent = tenant.slug;
+    dialog.showModal();
+    form.elements.name.select();
+  };
+}
+
+export function setUpDeleteDialog({ dialog, api, onDone }) {
+  const message = dialog.querySelector(".form-message");
+  const confirm = dialog.querySelector("[data-confirm]");
+  let target = null;
+  dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    try {
+      await api.deleteTenant(target.id);
+      dialog.close();
+      onDone(target.id, `Deleting ${target.name}…`);
+    } catch (error) {
+      const problem = error.problem;
+      if (!problem) throw error;
+      const busy = problem.status === 409 ? "The tenant is busy: try again when it has finished." : "";
+      showFormMessage(message, busy || [problem.title, problem.detail].filter(Boolean).join(": "));
+    } finally {
+      confirm.disabled = false;
+    }
+  });
+
+  return (tenant) => {
+    target = tenant;
+    dialog.querySelector(".delete-name").textContent = tenant.name;
+    dialog.querySelector(".delete-database").textContent = tenant.database ?? `tenant_${tenant.slug}`;
+    showFormMessage(message, "");
+    dialog.showModal();
+    // The safe choice has focus: Enter on an unexpected dialog must not delete anything.
+    dialog.querySelector("[data-close]").focus();
+  };
+}

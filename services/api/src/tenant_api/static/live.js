@@ -1,0 +1,98 @@
+// The notifier's WebSocket: resumes after the last seq seen, so that a reconnect loses
+// nothing, and backs off with jitter so that a restarted notifier is not stampeded.
+
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 15000;
+
+export const CLOSE_UNAUTHORIZED = 4401;
+export const CLOSE_FORBIDDEN = 4403;
+
+export function backoffDelay(failures, random = Math.random) {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+export class LiveConnection {
+  #socket = null;
+  #timer = null;
+  #failures = 0;
+  #stopped = false;
+
+  constructor({ url, token, after, onEvent, onState, onUnauthorized }) {
+    this.url = url;
+    this.token = token;
+    this.after = after;
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.onUnauthorized = onUnauthorized;
+  }
+
+  start() {
+    this.#stopped = false;
+    this.#connect();
+  }
+
+  stop() {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    if (this.#socket) this.#socket.close(1000, "signed out");
+    this.#socket = null;
+  }
+
+  // Skip the wait of a scheduled reconnect (the browser came back online, the user asked).
+  reconnectNow() {
+    if (this.#stopped || this.#socket) return;
+    clearTimeout(this.#timer);
+    this.#connect();
+  }
+
+  #connect() {
+    const url = new URL(this.url, location.href);
+    url.searchParams.set("access_token", this.token);
+    url.searchParams.set("after", String(this.after ?? 0));
+    this.onState({ state: this.#failures ? "reconnecting" : "connecting" });
+    const socket = new WebSocket(url);
+    this.#socket = socket;
+    socket.onmessage = (message) => this.#receive(message.data);
+    socket.onclose = (closed) => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      this.#closed(closed.code);
+    };
+  }
+
+  #receive(data) {
+    let frame;
+    try {
+      frame = JSON.parse(data);
+    } catch {
+      return; // not a frame of ours; the next one may be
+    }
+    if (frame.type === "welcome") {
+      this.#failures = 0;
+      this.onState({ state: "live" });
+    } else if (frame.type === "event" && typeof frame.seq === "number") {
+      // Advance first: a frame that breaks the page must not be asked for again forever.
+      if (frame.seq > (this.after ?? 0)) this.after = frame.seq;
+      try {
+        this.onEvent(frame.seq, frame.event);
+      } catch (error) {
+        console.error("could not apply event", frame, error);
+      }
+    }
+  }
+
+  #closed(code) {
+    if (this.#stopped) return;
+    if (code === CLOSE_UNAUTHORIZED) {
+      this.onState({ state: "expired" });
+      this.onUnauthorized();
+      return;
+    }
+    // 4008 (too slow), 1012 (restarting), 1006 (dropped) and the rest: resume after `after`.
+    this.#failures += 1;
+    const delay = backoffDelay(this.#failures);
+    this.onState({ state: code === CLOSE_FORBIDDEN ? "forbidden" : "reconnecting", retryInMs: delay });
+    this.#timer = setTimeout(() => this.#connect(), delay);
+  }
+}

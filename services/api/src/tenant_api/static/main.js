@@ -1,0 +1,176 @@
+// Wires the page: sign-in, the list, the socket, the table, the form, dialogs and toasts.
+import { createApi, loadAllTenants, loadConfig } from "./api.js";
+import { setUpIndicator } from "./connection.js";
+import { setUpCreateForm } from "./create-form.js";
+import { setUpDeleteDialog, setUpEditDialog } from "./dialogs.js";
+import { HistoryDrawer } from "./history.js";
+import { LiveConnection } from "./live.js";
+import { claimsOf, forgetToken, isExpired, storedToken, storeToken } from "./session.js";
+import { setUpSignIn } from "./signin.js";
+import { TenantStore } from "./store.js";
+import { TenantTable } from "./tenant-table.js";
+import { Toasts } from "./toasts.js";
+
+const $ = (selector) => document.querySelector(selector);
+const EXPIRED = "Your session has expired or its token was not accepted. Sign in again to continue.";
+// An action's button stays disabled until its event arrives, or this long at most.
+const ACTION_WAIT_MS = 15000;
+
+const config = await loadConfig();
+const session = { token: null, me: null, live: null };
+const awaiting = new Map(); // tenant id -> version when an action was requested
+const missing = new Set();
+
+const store = new TenantStore();
+const toasts = new Toasts($("#toasts"));
+const api = createApi({ getToken: () => session.token, onUnauthorized: () => signOut(EXPIRED) });
+const indicator = setUpIndicator($("#connection"), () => session.live?.reconnectNow());
+const table = new TenantTable({
+  store, body: $("#tenant-rows"), empty: $("#tenants-empty"), count: $("#tenant-count"),
+  search: $("#tenant-search"), showDeleted: $("#show-deleted"), onAction,
+});
+const history = new HistoryDrawer({ dialog: $("#history"), api });
+const openEdit = setUpEditDialog({ dialog: $("#edit-dialog"), api, store, onDone: awaitEvent });
+const openDelete = setUpDeleteDialog({ dialog: $("#delete-dialog"), api, onDone: awaitEvent });
+setUpCreateForm({ form: $("#create-form"), api, onCreated: (tenant) => store.upsert(tenant) });
+const signIn = setUpSignIn({ view: $("#signin"), api, devTokens: config.dev_tokens, onToken: enter });
+$("#sign-out").addEventListener("click", () => signOut(""));
+window.addEventListener("online", () => session.live?.reconnectNow());
+
+async function enter(token) {
+  const me = claimsOf(token);
+  Object.assign(session, { token, me });
+  storeToken(token);
+  signIn.hide();
+  showUser(me);
+  $("#workspace").hidden = false;
+  table.setUser(me);
+  store.reset();
+  await loadAndConnect(token);
+}
+
+async function loadAndConnect(token) {
+  const failure = $("#load-error");
+  failure.hidden = true;
+  $("#tenants-loading").hidden = false;
+  try {
+    const { items, asOf } = await loadAllTenants(api);
+    if (session.token !== token) return;
+    store.reset(items);
+    connect(token, asOf);
+  } catch (error) {
+    if (error.status === 401 || session.token !== token) return; // signOut has taken over
+    failure.querySelector(".load-error-text").textContent = `Could not load tenants: ${error.message}`;
+    failure.hidden = false;
+  } finally {
+    $("#tenants-loading").hidden = true;
+  }
+}
+
+// Opened after the list with after=as_of, so that nothing between the two is lost.
+function connect(token, after) {
+  session.live?.stop();
+  const url = config.notifier_url ?? `ws://${location.hostname}:8001/ws`;
+  session.live = new LiveConnection({
+    url, token, after, onEvent, onState: indicator, onUnauthorized: () => signOut(EXPIRED),
+  });
+  session.live.start();
+}
+
+function onEvent(seq, event) {
+  history.offer(seq, event);
+  const result = store.applyFrame(seq, event);
+  if (!result) return;
+  if (result.missing) {
+    fetchMissing(event.tenant_id);
+    return;
+  }
+  const since = awaiting.get(result.tenant.id);
+  if (since !== undefined && result.tenant.version > since) settle(result.tenant.id);
+  announce(result.tenant, event);
+}
+
+// An event for a row this page never saw begin: ask the api for the whole row.
+async function fetchMissing(id) {
+  if (missing.has(id)) return;
+  missing.add(id);
+  try {
+    store.upsert(await api.getTenant(id));
+  } catch (error) {
+    console.warn("could not fetch tenant", id, error);
+  } finally {
+    missing.delete(id);
+  }
+}
+
+function announce(tenant, event) {
+  if (!session.me || event.owner !== session.me.sub) return;
+  if (event.type === "TenantActive") {
+    toasts.show({ tone: "success", title: `${tenant.name} is active`, body: `Database ${event.database} is ready.` });
+  } else if (event.type === "TenantUpdated") {
+    toasts.show({ tone: "success", title: `${tenant.name} is updated`, body: `Plan ${tenant.plan}.` });
+  } else if (event.type === "TenantFailed") {
+    toasts.show({ tone: "danger", title: `${tenant.name} failed`, body: `After ${event.attempts} attempts: ${event.error}` });
+  }
+}
+
+async function onAction(action, id) {
+  const tenant = store.get(id);
+  if (!tenant) return;
+  if (action === "history") history.open(tenant);
+  else if (action === "edit") openEdit(tenant);
+  else if (action === "delete") openDelete(tenant);
+  else if (action === "retry") {
+    awaitEvent(id);
+    try {
+      await api.retryTenant(id);
+    } catch (error) {
+      settle(id);
+      toasts.show({ tone: "danger", title: `Could not retry ${tenant.name}`, body: error.message });
+    }
+  }
+}
+
+function awaitEvent(id) {
+  awaiting.set(id, store.get(id)?.version ?? 0);
+  table.setInFlight(id, true);
+  setTimeout(() => settle(id), ACTION_WAIT_MS);
+}
+
+function settle(id) {
+  awaiting.delete(id);
+  table.setInFlight(id, false);
+}
+
+function showUser(me) {
+  $("#whoami").hidden = false;
+  $("#sign-out").hidden = false;
+  $("#whoami-name").textContent = me.sub;
+  $("#whoami-avatar").textContent = me.sub.slice(0, 1).toUpperCase();
+  $("#whoami-role").hidden = !me.roles.includes("admin");
+  $("#tenants-scope").textContent = me.roles.includes("admin") ? "Every tenant (admin)" : "Your tenants";
+}
+
+function signOut(message) {
+  session.live?.stop();
+  Object.assign(session, { token: null, me: null, live: null });
+  forgetToken();
+  indicator({ state: message ? "expired" : "offline" });
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+  $("#workspace").hidden = true;
+  $("#whoami").hidden = true;
+  $("#sign-out").hidden = true;
+  signIn.show(message);
+}
+
+$("#load-retry").addEventListener("click", () => session.token && loadAndConnect(session.token));
+
+const saved = storedToken();
+let savedClaims = null;
+try {
+  savedClaims = saved ? claimsOf(saved) : null;
+} catch {
+  forgetToken();
+}
+if (saved && savedClaims && !isExpired(savedClaims)) enter(saved);
+else signOut(savedClaims ? EXPIRED : "");

@@ -1,0 +1,74 @@
+// Mirror of tenant_contracts.tenant.apply: a tenant row is the fold of its events.
+// Keep the two in step: the browser test replays the same events through both.
+
+export const STATUSES = ["Pending", "Provisioning", "Active", "Failed", "Updating", "Deleting", "Deleted"];
+export const BUSY_STATUSES = new Set(["Pending", "Provisioning", "Updating", "Deleting"]);
+
+// request_pending is set by the store (not part of the fold): a request awaits the provisioner.
+export function isBusy(tenant) {
+  return BUSY_STATUSES.has(tenant.status) || Boolean(tenant.request_pending);
+}
+
+// Returns the new tenant, or null when a history starts mid-way (no TenantRequested seen):
+// the caller then fetches the row from the api instead of inventing one.
+export function applyEvent(tenant, event, seq) {
+  if (!tenant) {
+    if (event.type !== "TenantRequested") return null;
+    return {
+      id: event.tenant_id,
+      name: event.name,
+      slug: event.slug,
+      plan: event.plan,
+      admin_email: event.admin_email,
+      owner: event.owner,
+      status: "Pending",
+      stage: null,
+      progress: 0,
+      error: null,
+      attempt: 0,
+      retry_at: null,
+      database: null,
+      version: seq,
+      created_at: event.occurred_at,
+      updated_at: event.occurred_at,
+    };
+  }
+  return { ...tenant, ...changesOf(event), version: seq, updated_at: event.occurred_at };
+}
+
+function changesOf(event) {
+  switch (event.type) {
+    case "TenantProvisioning":
+      return { status: "Provisioning", attempt: event.attempt, stage: null, progress: 0, retry_at: null };
+    case "TenantProgress":
+      return { stage: event.stage, progress: event.percent };
+    case "TenantAttemptFailed":
+      return { attempt: event.attempt, error: event.error, retry_at: event.retry_at ?? null };
+    case "TenantActive":
+      return { status: "Active", stage: null, progress: 100, error: null, retry_at: null,
+               database: event.database };
+    case "TenantFailed":
+      return { status: "Failed", stage: null, error: event.error, attempt: event.attempts, retry_at: null };
+    case "TenantUpdating":
+      return { status: "Updating", stage: null, progress: 0 };
+    case "TenantUpdated":
+      return { status: "Active", stage: null, progress: 100, ...presentChanges(event.changes) };
+    case "TenantRetryRequested":
+      return { status: "Pending", attempt: 0, stage: null, progress: 0, retry_at: null };
+    case "TenantDeleting":
+      return { status: "Deleting", stage: null, progress: 0 };
+    case "TenantDeleted":
+      return { status: "Deleted", stage: null, progress: 100 };
+    default:
+      // TenantUpdateRequested, TenantDeletionRequested and types added later: status unchanged.
+      return {};
+  }
+}
+
+function presentChanges(changes) {
+  const out = {};
+  for (const key of ["name", "plan"]) {
+    if (changes && changes[key] != null) out[key] = changes[key];
+  }
+  return out;
+}

@@ -1,0 +1,138 @@
+// One table row per tenant, built once and updated in place, so that focus, the spinner and
+// the progress bar's transition survive every event.
+import { ICONS, statusBadge } from "./icons.js";
+import { absoluteTime, attemptNote, relativeTime, stageLabel } from "./format.js";
+import { isBusy } from "./tenant-fold.js";
+
+const IN_MOTION = new Set(["Provisioning", "Updating", "Deleting"]);
+
+export function buildRow() {
+  const row = document.createElement("tr");
+  row.innerHTML = `
+    <th scope="row" class="c-name"><span class="name"></span></th>
+    <td class="c-slug"><code class="slug"></code></td>
+    <td class="c-plan"><span class="plan"></span></td>
+    <td class="c-owner"><span class="owner"></span></td>
+    <td class="c-status"></td>
+    <td class="c-progress">
+      <div class="progress-line">
+        <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="100"><span class="bar-fill"></span></div>
+        <span class="stage"></span>
+      </div>
+      <p class="note"><span class="note-icon"></span><span class="note-text"></span></p>
+      <span class="quiet"></span>
+    </td>
+    <td class="c-time"><time class="updated"></time><time class="created"></time></td>
+    <td class="c-actions">
+      <button type="button" class="btn btn-small btn-primary" data-action="retry">${ICONS.retry}<span>Retry</span></button>
+      <button type="button" class="btn btn-icon" data-action="history">${ICONS.history}</button>
+      <button type="button" class="btn btn-icon" data-action="edit">${ICONS.edit}</button>
+      <button type="button" class="btn btn-icon btn-danger-ghost" data-action="delete">${ICONS.trash}</button>
+    </td>`;
+  return row;
+}
+
+export function updateRow(row, tenant, { me, inFlight, now = Date.now() }) {
+  row.dataset.tenantId = tenant.id;
+  row.dataset.slug = tenant.slug;
+  row.dataset.status = tenant.status;
+  row.dataset.version = String(tenant.version);
+  row.classList.toggle("is-deleted", tenant.status === "Deleted");
+  setText(row, ".name", tenant.name);
+  setText(row, ".slug", tenant.slug);
+  const plan = row.querySelector(".plan");
+  plan.textContent = tenant.plan;
+  plan.dataset.plan = tenant.plan;
+  const mine = me && tenant.owner === me.sub;
+  setText(row, ".owner", mine ? `${tenant.owner} (you)` : tenant.owner);
+  row.querySelector(".owner").classList.toggle("is-me", Boolean(mine));
+  updateStatus(row, tenant.status);
+  updateProgress(row, tenant, now);
+  updateTimes(row, tenant, now);
+  updateActions(row, tenant, inFlight);
+}
+
+function updateStatus(row, status) {
+  const cell = row.querySelector(".c-status");
+  // Replaced only on a change, so the spinner keeps turning smoothly between progress events.
+  if (cell.dataset.status === status) return;
+  cell.dataset.status = status;
+  cell.replaceChildren(statusBadge(status));
+}
+
+function updateProgress(row, tenant, now) {
+  const moving = IN_MOTION.has(tenant.status);
+  const line = row.querySelector(".progress-line");
+  line.hidden = !moving;
+  const bar = row.querySelector(".bar");
+  bar.setAttribute("aria-label", `${tenant.status} ${tenant.name}`);
+  const determinate = moving && tenant.progress > 0;
+  bar.classList.toggle("indeterminate", moving && !determinate);
+  if (determinate) bar.setAttribute("aria-valuenow", String(tenant.progress));
+  else bar.removeAttribute("aria-valuenow");
+  row.querySelector(".bar-fill").style.width = determinate ? `${tenant.progress}%` : "";
+  const stage = stageLabel(tenant.stage);
+  const stageText = determinate ? `${stage || tenant.status} · ${tenant.progress}%` : stage || `${tenant.status}…`;
+  setText(row, ".stage", moving ? stageText : "");
+
+  const note = attemptNote(tenant, now);
+  const noteElement = row.querySelector(".note");
+  noteElement.hidden = !note;
+  if (note) {
+    noteElement.dataset.tone = note.tone;
+    const icon = row.querySelector(".note-icon");
+    if (icon.dataset.tone !== note.tone) {
+      icon.dataset.tone = note.tone;
+      icon.innerHTML = note.tone === "danger" ? ICONS.alert : ICONS.retry;
+    }
+    setText(row, ".note-text", note.text);
+  }
+  setText(row, ".quiet", quietText(tenant));
+}
+
+function quietText(tenant) {
+  if (tenant.status === "Pending") return tenant.error ? "Retry queued" : "Queued";
+  if (tenant.status === "Active") return tenant.database ? `database ${tenant.database}` : "Ready";
+  if (tenant.status === "Deleted") return "Database dropped";
+  return "";
+}
+
+function updateTimes(row, tenant, now) {
+  const updated = row.querySelector(".updated");
+  updated.dateTime = tenant.updated_at;
+  updated.title = `Updated ${absoluteTime(tenant.updated_at)}`;
+  updated.textContent = relativeTime(tenant.updated_at, now);
+  const created = row.querySelector(".created");
+  created.dateTime = tenant.created_at;
+  created.title = `Created ${absoluteTime(tenant.created_at)}`;
+  created.textContent = `created ${relativeTime(tenant.created_at, now)}`;
+}
+
+function updateActions(row, tenant, inFlight) {
+  const busy = isBusy(tenant);
+  const gone = tenant.status === "Deleted";
+  const action = (name) => row.querySelector(`[data-action="${name}"]`);
+  const label = (name, text) => {
+    const button = action(name);
+    button.setAttribute("aria-label", `${text} ${tenant.name}`);
+    button.title = busy && name !== "history" && name !== "retry" ? `${text} (wait until ${tenant.status.toLowerCase()} has finished)` : text;
+  };
+  label("history", "History of");
+  label("edit", "Edit");
+  label("delete", "Delete");
+  action("retry").setAttribute("aria-label", `Retry ${tenant.name}`);
+
+  const retry = action("retry");
+  retry.hidden = tenant.status !== "Failed";
+  retry.disabled = inFlight;
+  retry.querySelector("span").textContent = inFlight && tenant.status === "Failed" ? "Retrying…" : "Retry";
+  for (const name of ["edit", "delete"]) {
+    action(name).hidden = gone;
+    action(name).disabled = busy || inFlight;
+  }
+}
+
+function setText(row, selector, text) {
+  const element = row.querySelector(selector);
+  if (element.textContent !== text) element.textContent = text;
+}
