@@ -1,0 +1,207 @@
+"""The provisioner's decisions from a tenant's history: pure, no servers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tenant_contracts.events import TenantChanges
+from tenant_contracts.tenant import NotRequested
+from tenant_provisioner.decision import (
+    Defer,
+    Delete,
+    GiveUp,
+    Plan,
+    Policy,
+    Provision,
+    RetryLater,
+    Skip,
+    Update,
+    after_error,
+    after_max_deliveries,
+    decide,
+)
+from tenant_provisioner.ledger import Phase, replay
+from tests.unit.provisioner.history import NOW, History
+
+POLICY = Policy(backoff=(1, 5, 30))  # 4 attempts
+
+
+def plan_for(history: History, seq: int, after_conflict: bool = False) -> Plan:
+    return decide(replay(history.events), seq, NOW, POLICY, after_conflict)
+
+
+def test_a_new_request_begins_attempt_one() -> None:
+    h = History()
+    seq = h.requested()
+    assert plan_for(h, seq) == Provision(attempt=1, begin=True)
+
+
+def test_an_interrupted_attempt_is_followed_by_the_next_one() -> None:
+    h = History()
+    seq = h.requested()
+    h.attempt(1, stages=2)  # the worker died while migrating
+    assert plan_for(h, seq) == Provision(attempt=2, begin=True)
+
+
+def test_after_a_conflict_an_open_attempt_belongs_to_another_worker() -> None:
+    h = History()
+    seq = h.requested()
+    h.attempt(1, stages=2)
+    assert isinstance(plan_for(h, seq, after_conflict=True), Defer)
+
+
+def test_a_failed_attempt_waits_for_its_retry_at_then_goes_on() -> None:
+    h = History()
+    seq = h.requested()
+    h.attempt(1, stages=1)
+    h.attempt_failed(1, retry_in=5)
+    plan = plan_for(h, seq)
+    assert isinstance(plan, Defer) and plan.delay == pytest.approx(5)
+    later = decide(replay(h.events), seq, NOW + timedelta(seconds=6), POLICY)
+    assert later == Provision(attempt=2, begin=True)
+
+
+@pytest.mark.parametrize("finish", ["active", "failed"])
+def test_a_handled_request_is_skipped(finish: str) -> None:
+    h = History()
+    seq = h.requested()
+    h.attempt(1)
+    getattr(h, finish)()
+    assert plan_for(h, seq) == Skip("already handled")
+
+
+def test_transient_errors_retry_with_the_backoff_then_give_up() -> None:
+    h = History()
+    h.requested()
+    h.attempt(1, stages=1)
+    first = after_error(replay(h.events), 1, "refused", True, NOW, POLICY)
+    assert first == RetryLater(1, "refused", NOW + timedelta(seconds=1), 1)
+    for n in (1, 2, 3):
+        h.attempt_failed(n)
+        h.attempt(n + 1, stages=1)
+    # three failures recorded; the fourth attempt is the last one
+    assert after_error(replay(h.events), 4, "refused", True, NOW, POLICY) == GiveUp("refused", 4)
+
+
+def test_a_permanent_error_gives_up_at_once() -> None:
+    h = History()
+    h.requested()
+    h.attempt(1, stages=2)
+    assert after_error(replay(h.events), 1, "syntax error", False, NOW, POLICY) \
+        == GiveUp("syntax error", 1)
+
+
+def test_a_newer_request_waits_for_the_older_one() -> None:
+    h = History()
+    first = h.requested()
+    update = h.update_requested()
+    h.attempt(1, stages=2)
+    assert isinstance(plan_for(h, update), Defer)
+    assert plan_for(h, first) == Provision(attempt=2, begin=True)
+    h.attempt(2)
+    h.active()
+    assert plan_for(h, update) == Update(TenantChanges(name="New"), begin=True, attempt=1)
+
+
+def test_update_and_delete_resume_without_a_second_start_event() -> None:
+    h = History()
+    h.requested()
+    h.attempt(1)
+    h.active()
+    update = h.update_requested()
+    h.updating()
+    assert plan_for(h, update) == Update(TenantChanges(name="New"), begin=False, attempt=1)
+    h.updated()
+    delete = h.deletion_requested()
+    assert plan_for(h, delete) == Delete(begin=True, attempt=1)
+    h.deleting()
+    h.attempt_failed(1, retry_in=-1)  # retry_at already passed
+    assert plan_for(h, delete) == Delete(begin=False, attempt=2)
+
+
+def test_retry_of_a_failed_tenant_starts_a_new_series() -> None:
+    h = History()
+    h.requested()
+    for n in (1, 2, 3):
+        h.attempt(n, stages=1)
+        h.attempt_failed(n)
+    h.attempt(4, stages=1)
+    h.failed(attempts=4)
+    retry = h.retry_requested()
+    ledger = replay(h.events)
+    assert ledger.phase is Phase.FAILED and ledger.head is not None
+    assert ledger.head.failures == 0
+    assert plan_for(h, retry) == Provision(attempt=1, begin=True)
+
+
+@pytest.mark.parametrize("request_kind", ["update_requested", "retry_requested"])
+def test_requests_that_do_not_apply_are_skipped_with_a_reason(request_kind: str) -> None:
+    h = History()
+    h.requested()
+    h.attempt(1)
+    h.active()
+    h.deletion_requested()
+    h.deleting()
+    h.deleted()
+    seq = getattr(h, request_kind)()
+    plan = plan_for(h, seq)
+    assert isinstance(plan, Skip) and "does not apply" in plan.reason
+
+
+def test_a_retry_of_an_active_tenant_is_skipped_but_a_later_update_runs() -> None:
+    h = History()
+    h.requested()
+    h.attempt(1)
+    h.active()
+    retry = h.retry_requested()
+    update = h.update_requested()
+    assert isinstance(plan_for(h, retry), Skip)
+    assert plan_for(h, update) == Update(TenantChanges(name="New"), begin=True, attempt=1)
+
+
+def test_deleting_a_failed_tenant_applies() -> None:
+    h = History()
+    h.requested()
+    h.attempt(1, stages=1)
+    h.failed(attempts=1)
+    assert plan_for(h, h.deletion_requested()) == Delete(begin=True, attempt=1)
+
+
+def test_a_request_missing_from_the_loaded_history_is_deferred() -> None:
+    h = History()
+    h.requested()
+    assert isinstance(plan_for(h, h.last_seq + 1), Defer)
+
+
+def test_a_history_without_tenant_requested_is_rejected() -> None:
+    h = History()
+    h.retry_requested()
+    with pytest.raises(NotRequested):
+        replay(h.events)
+
+
+def test_max_deliveries_fails_the_open_head_only() -> None:
+    h = History()
+    seq = h.requested()
+    h.attempt(1, stages=1)
+    h.attempt_failed(1)
+    waiting = h.update_requested()
+    ledger = replay(h.events)
+    assert after_max_deliveries(ledger, seq, 3) == GiveUp(
+        "gave up after 3 deliveries; last error: refused", 1)
+    assert isinstance(after_max_deliveries(ledger, waiting, 3), Skip)
+    h.attempt(2)
+    h.active()
+    assert after_max_deliveries(replay(h.events), seq, 3) == Skip("already handled")
+
+
+def test_exhausted_attempts_found_on_redelivery_give_up() -> None:
+    """The backoff was shortened by a new release: the next delivery fails the tenant."""
+    h = History()
+    seq = h.requested()
+    for n in range(1, 6):
+        h.attempt(n, stages=1)
+        h.attempt_failed(n, retry_in=-1)
+    assert plan_for(h, seq) == GiveUp("refused", 5)
