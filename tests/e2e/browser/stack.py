@@ -1,0 +1,71 @@
+"""A platform of the browser tests' own, for the tests and the screenshot script.
+
+It has its own nats-server, so that its provisioner's and projection's durable consumers
+are not shared with another platform of the session, and its own PostgreSQL cluster for the
+tenant databases, which a test may stop to make provisioning fail. The read model lives
+elsewhere (the caller's database), so the api keeps answering while that cluster is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+
+from tenantctl.nats_server import NatsServer
+from tenantctl.postgres import PostgresCluster
+from tests.e2e.harness import Platform
+
+# Slow enough that a person (and the tests) see every stage; retries that end quickly.
+BROWSER_ENV = {
+    "PROVISIONER_STAGE_DELAY_SECONDS": "0.4",
+    "PROVISIONER_BACKOFF_SECONDS": "0.2,0.3",
+    "LOG_LEVEL": "INFO",
+}
+
+
+@dataclass
+class BrowserStack:
+    platform: Platform
+    tenant_cluster: PostgresCluster
+    nats: NatsServer
+
+
+@contextmanager
+def browser_stack(read_model_url: str | None = None,
+                  extra_env: Mapping[str, str] | None = None) -> Iterator[BrowserStack]:
+    """read_model_url None: the read model goes into the tenant cluster (for the script,
+    which never stops it). Call it outside a running event loop in that case."""
+    nats_dir = Path(tempfile.mkdtemp(prefix="tp-browser-nats-"))
+    nats = NatsServer(store_dir=nats_dir).start()
+    cluster = PostgresCluster.temporary().init().start()
+    platform: Platform | None = None
+    try:
+        platform = Platform(
+            nats_url=nats.url,
+            database_url=read_model_url or asyncio.run(create_database(cluster, "read_model")),
+            provisioner_database_url=cluster.url("postgres"),
+            extra_env={**BROWSER_ENV, **(extra_env or {})},
+        )
+        platform.start()
+        yield BrowserStack(platform=platform, tenant_cluster=cluster, nats=nats)
+    finally:
+        if platform is not None:
+            platform.stop()
+        cluster.remove()
+        nats.stop()
+        shutil.rmtree(nats_dir, ignore_errors=True)
+
+async def create_database(cluster: PostgresCluster, name: str) -> str:
+    conn = await asyncpg.connect(cluster.url("postgres"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return cluster.url(name)

@@ -1,0 +1,119 @@
+"""The page's copies of the contracts' rules agree with the originals.
+
+The SPA folds socket events into rows itself (tenant-fold.js) and checks the create form
+itself (validation.js); here both run in Chromium beside the Python they mirror.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from tenant_api.wire import CreateTenant
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import (
+    EventBase,
+    TenantActive,
+    TenantAttemptFailed,
+    TenantChanges,
+    TenantDeleted,
+    TenantDeleting,
+    TenantDeletionRequested,
+    TenantFailed,
+    TenantProgress,
+    TenantProvisioning,
+    TenantRequested,
+    TenantRetryRequested,
+    TenantUpdated,
+    TenantUpdateRequested,
+    TenantUpdating,
+)
+from tenant_contracts.tenant import Tenant, apply
+from tests.e2e.browser.conftest import OpenSpa
+
+FOLD_IN_PAGE = """async (frames) => {
+  const { applyEvent } = await import("/tenant-fold.js");
+  let tenant = null;
+  return frames.map(([seq, event]) => (tenant = applyEvent(tenant, event, seq)));
+}"""
+
+VALIDATE_IN_PAGE = """async (samples) => {
+  const { validateCreate } = await import("/validation.js");
+  return samples.map((sample) => Object.keys(validateCreate(sample)).length === 0);
+}"""
+
+
+def a_life() -> list[EventBase]:
+    tid, owner = uuid.uuid4(), "ada"
+    start = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    common: list[dict[str, Any]] = [
+        {"tenant_id": tid, "owner": owner, "actor": actor,
+         "occurred_at": start + timedelta(seconds=i)}
+        for i, actor in enumerate(["ada"] + ["system"] * 20)
+    ]
+    steps: list[EventBase] = [
+        TenantRequested(**common[0], name="Acme", slug="acme", plan="free",
+                        admin_email="a@acme.example"),
+        TenantProvisioning(**common[1], attempt=1),
+        TenantProgress(**common[2], stage="creating_database", percent=10),
+        TenantAttemptFailed(**common[3], attempt=1, error="connection refused",
+                            retry_at=start + timedelta(seconds=30)),
+        TenantProvisioning(**common[4], attempt=2),
+        TenantAttemptFailed(**common[5], attempt=2, error="still refused", retry_at=None),
+        TenantFailed(**common[6], error="still refused", attempts=2),
+        TenantRetryRequested(**common[7]),
+        TenantProvisioning(**common[8], attempt=1),
+        TenantProgress(**common[9], stage="verifying", percent=85, message="checking"),
+        TenantActive(**common[10], database="tenant_acme"),
+        TenantUpdateRequested(**common[11], changes=TenantChanges(plan="pro")),
+        TenantUpdating(**common[12]),
+        TenantUpdated(**common[13], changes=TenantChanges(name="Acme 2", plan="pro")),
+        TenantUpdated(**common[14], changes=TenantChanges(name="Acme 3")),
+        TenantDeletionRequested(**common[15]),
+        TenantDeleting(**common[16]),
+        TenantDeleted(**common[17]),
+    ]
+    return steps
+
+
+async def test_the_pages_fold_matches_the_contracts_fold(open_spa: OpenSpa) -> None:
+    events = a_life()
+    frames = [(seq, json.loads(encode_event(e))) for seq, e in enumerate(events, start=7)]
+    expected: list[Any] = []
+    tenant: Tenant | None = None
+    for seq, event in enumerate(events, start=7):
+        tenant = apply(tenant, event, seq)
+        expected.append(msgspec.to_builtins(tenant))
+
+    spa = await open_spa()
+    folded = await spa.page.evaluate(FOLD_IN_PAGE, frames)
+    for seq_event, want, got in zip(frames, expected, folded, strict=True):
+        assert got == want, seq_event[1]["type"]
+
+
+async def test_the_forms_rules_match_the_apis(open_spa: OpenSpa) -> None:
+    valid = {"name": "Acme", "slug": "acme", "plan": "free", "admin_email": "a@acme.example"}
+    variants = [
+        {}, {"name": ""}, {"name": "x" * 100}, {"name": "x" * 101},
+        {"slug": "ab"}, {"slug": "abc"}, {"slug": "a" * 40}, {"slug": "a" * 41},
+        {"slug": "9abc"}, {"slug": "-abc"}, {"slug": "Abc"}, {"slug": "ab_c"}, {"slug": "a-b-1"},
+        {"plan": "gold"}, {"plan": "enterprise"},
+        {"admin_email": "nope"}, {"admin_email": "a@b"}, {"admin_email": "a b@c.d"},
+        {"admin_email": "x" * 250 + "@a.io"},
+    ]
+    samples = [{**valid, **variant} for variant in variants]
+
+    def api_accepts(sample: dict[str, str]) -> bool:
+        try:
+            msgspec.convert(sample, CreateTenant)
+        except msgspec.ValidationError:
+            return False
+        return True
+
+    spa = await open_spa()
+    in_page = await spa.page.evaluate(VALIDATE_IN_PAGE, samples)
+    assert in_page == [api_accepts(s) for s in samples], list(zip(variants, in_page, strict=True))
