@@ -16,6 +16,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
+from tenant_api.event_store import EventStore
 from tenantctl.nats_server import NatsServer
 from tenantctl.postgres import PostgresCluster
 from tests.integration.api.support import (
@@ -52,6 +53,7 @@ async def api(api_nats: NatsServer, api_database: str) -> AsyncIterator[Api]:
 @pytest.fixture
 async def api_nc(api_nats: NatsServer) -> AsyncIterator[NATS]:
     client = await nats.connect(api_nats.url)
+    await EventStore(client.jetstream()).ensure_stream(replicas=1)
     yield client
     await client.close()
 
