@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class BatchChanges:
     tenants: dict[uuid.UUID, Tenant] = field(default_factory=dict)  # only changed rows
-    claims: list[tuple[str, uuid.UUID]] = field(default_factory=list)
-    releases: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    # (claim?, slug, tenant) in stream order: a slug can be released and taken again
+    # by another tenant within one batch.
+    slugs: list[tuple[bool, str, uuid.UUID]] = field(default_factory=list)
     ignored: int = 0
 
 
@@ -48,7 +49,7 @@ def fold_batch(
             continue
         changes.tenants[event.tenant_id] = after
         if isinstance(event, TenantRequested):
-            changes.claims.append((after.slug, after.id))
+            changes.slugs.append((True, after.slug, after.id))
         elif isinstance(event, TenantDeleted):
-            changes.releases.append((after.slug, after.id))
+            changes.slugs.append((False, after.slug, after.id))
     return changes

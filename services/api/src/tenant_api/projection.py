@@ -53,10 +53,11 @@ async def apply_batch(conn: asyncpg.Connection, messages: Sequence[StreamMessage
         # inserts a brand-new row, so it never waits for us while we wait for it.
         current = await read_model.lock_many(conn, ids) if ids else {}
         changes = fold_batch(current, events)
-        for slug, tenant_id in changes.claims:
-            await read_model.claim_slug(conn, slug, tenant_id)
-        for slug, tenant_id in changes.releases:
-            await read_model.release_slug(conn, slug, tenant_id)
+        for claim, slug, tenant_id in changes.slugs:
+            if claim:
+                await read_model.claim_slug(conn, slug, tenant_id)
+            else:
+                await read_model.release_slug(conn, slug, tenant_id)
         await read_model.upsert(conn, changes.tenants.values())
         await read_model.set_applied_seq(conn, fresh[-1][0])
         return fresh[-1][0]

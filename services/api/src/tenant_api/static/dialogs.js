@@ -2,7 +2,7 @@
 import { showFieldErrors, showFormMessage, watchEdits } from "./form-errors.js";
 import { validateEdit } from "./validation.js";
 
-export function setUpEditDialog({ dialog, api, store, onDone }) {
+export function setUpEditDialog({ dialog, api, store, tracker }) {
   const form = dialog.querySelector("form");
   const message = form.querySelector(".form-message");
   let tenantId = null;
@@ -27,11 +27,13 @@ export function setUpEditDialog({ dialog, api, store, onDone }) {
     }
     const submit = form.querySelector('button[type="submit"]');
     submit.disabled = true;
+    tracker.begin(tenantId);
     try {
       await api.updateTenant(tenantId, changes);
+      tracker.accepted(tenantId);
       dialog.close();
-      onDone(tenantId, `Updating ${values.name}…`);
     } catch (error) {
+      tracker.failed(tenantId);
       const problem = error.problem;
       if (!problem) throw error;
       const first = showFieldErrors(form, problem.fieldErrors);
@@ -55,7 +57,7 @@ export function setUpEditDialog({ dialog, api, store, onDone }) {
   };
 }
 
-export function setUpDeleteDialog({ dialog, api, onDone }) {
+export function setUpDeleteDialog({ dialog, api, tracker }) {
   const message = dialog.querySelector(".form-message");
   const confirm = dialog.querySelector("[data-confirm]");
   let target = null;
@@ -63,11 +65,13 @@ export function setUpDeleteDialog({ dialog, api, onDone }) {
 
   confirm.addEventListener("click", async () => {
     confirm.disabled = true;
+    tracker.begin(target.id);
     try {
       await api.deleteTenant(target.id);
+      tracker.accepted(target.id);
       dialog.close();
-      onDone(target.id, `Deleting ${target.name}…`);
     } catch (error) {
+      tracker.failed(target.id);
       const problem = error.problem;
       if (!problem) throw error;
       const busy = problem.status === 409 ? "The tenant is busy: try again when it has finished." : "";

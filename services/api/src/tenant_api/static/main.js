@@ -13,12 +13,13 @@ import { Toasts } from "./toasts.js";
 
 const $ = (selector) => document.querySelector(selector);
 const EXPIRED = "Your session has expired or its token was not accepted. Sign in again to continue.";
-// An action's button stays disabled until its event arrives, or this long at most.
+// At most this long, in case the socket is down when an action is accepted.
 const ACTION_WAIT_MS = 15000;
 
 const config = await loadConfig();
 const session = { token: null, me: null, live: null };
 const awaiting = new Map(); // tenant id -> version when an action was requested
+const timers = new Map();
 const missing = new Set();
 
 const store = new TenantStore();
@@ -29,9 +30,27 @@ const table = new TenantTable({
   store, body: $("#tenant-rows"), empty: $("#tenants-empty"), count: $("#tenant-count"),
   search: $("#tenant-search"), showDeleted: $("#show-deleted"), onAction,
 });
+// An action's buttons stay disabled from the request until the stream shows an event after
+// it. The version is taken before the request: its events may beat the 202 to the page.
+const tracker = {
+  begin(id) {
+    clearTimeout(timers.get(id));
+    awaiting.set(id, store.get(id)?.version ?? 0);
+    timers.set(id, setTimeout(() => settle(id), ACTION_WAIT_MS));
+    table.setInFlight(id, true);
+  },
+  accepted(id) {
+    const since = awaiting.get(id);
+    if (since !== undefined && (store.get(id)?.version ?? 0) > since) settle(id);
+  },
+  failed(id) {
+    settle(id);
+  },
+};
+
 const history = new HistoryDrawer({ dialog: $("#history"), api });
-const openEdit = setUpEditDialog({ dialog: $("#edit-dialog"), api, store, onDone: awaitEvent });
-const openDelete = setUpDeleteDialog({ dialog: $("#delete-dialog"), api, onDone: awaitEvent });
+const openEdit = setUpEditDialog({ dialog: $("#edit-dialog"), api, store, tracker });
+const openDelete = setUpDeleteDialog({ dialog: $("#delete-dialog"), api, tracker });
 setUpCreateForm({ form: $("#create-form"), api, onCreated: (tenant) => store.upsert(tenant) });
 const signIn = setUpSignIn({ view: $("#signin"), api, devTokens: config.dev_tokens, onToken: enter });
 $("#sign-out").addEventListener("click", () => signOut(""));
@@ -121,23 +140,20 @@ async function onAction(action, id) {
   else if (action === "edit") openEdit(tenant);
   else if (action === "delete") openDelete(tenant);
   else if (action === "retry") {
-    awaitEvent(id);
+    tracker.begin(id);
     try {
       await api.retryTenant(id);
+      tracker.accepted(id);
     } catch (error) {
-      settle(id);
+      tracker.failed(id);
       toasts.show({ tone: "danger", title: `Could not retry ${tenant.name}`, body: error.message });
     }
   }
 }
 
-function awaitEvent(id) {
-  awaiting.set(id, store.get(id)?.version ?? 0);
-  table.setInFlight(id, true);
-  setTimeout(() => settle(id), ACTION_WAIT_MS);
-}
-
 function settle(id) {
+  clearTimeout(timers.get(id));
+  timers.delete(id);
   awaiting.delete(id);
   table.setInFlight(id, false);
 }
