@@ -7,8 +7,11 @@ databases, never the session's.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
+import httpx
 import pytest
 from nats.js import JetStreamContext
 
@@ -17,12 +20,15 @@ from tenant_contracts.events import (
     TenantFailed,
     TenantProvisioning,
 )
+from tenantctl.nats_server import NatsServer
 from tenantctl.postgres import PostgresCluster
+from tests.conftest import wait_until
+from tests.e2e.harness import Platform
 from tests.integration.provisioner.support import (
     Provisioners,
-    append_request,
     database_of,
     history,
+    new_slug,
     request_tenant,
     scalar,
     types,
@@ -70,31 +76,58 @@ async def test_outage_within_the_retry_window_ends_active(
                         "SELECT count(*) FROM schema_migrations") == 3
 
 
-async def test_outage_past_the_last_attempt_fails_then_a_retry_succeeds(
-    js: JetStreamContext, provisioners: Provisioners, started: PostgresCluster
+async def test_outage_past_the_last_attempt_fails_then_a_retry_through_the_api_succeeds(
+    own_nats: NatsServer, js: JetStreamContext, fresh_database: str, started: PostgresCluster
 ) -> None:
+    """The api and the provisioner as real processes: POST, TenantFailed after the last
+    attempt, PostgreSQL back, POST .../retry, Active."""
     await asyncio.to_thread(started.stop)
-    provisioners.start(started.url(), PROVISIONER_BACKOFF_SECONDS="0.2,0.3")
-    tenant = await request_tenant(js)
+    platform = Platform(nats_url=own_nats.url, database_url=fresh_database,
+                        provisioner_database_url=started.url(),
+                        extra_env={"PROVISIONER_BACKOFF_SECONDS": "0.2,0.3"})
+    try:
+        await asyncio.to_thread(platform.start, "api", "provisioner")
+        async with httpx.AsyncClient(base_url=platform.api_url, headers={
+                "Authorization": f"Bearer {Platform.token('alice')}"}) as api:
+            slug = new_slug()
+            created = await api.post("/api/v1/tenants", json={
+                "name": "Outage Inc", "slug": slug, "admin_email": "ops@outage.example"})
+            assert created.status_code == 202, created.text
+            tenant_id = uuid.UUID(created.json()["id"])
 
-    await wait_for_type(js, tenant.tenant_id, "TenantFailed")
-    events = [e for _, e in await history(js, tenant.tenant_id)]
-    final = events[-1]
-    assert isinstance(final, TenantFailed) and final.attempts == 3
-    assert "Connect" in final.error or "refused" in final.error, final.error
-    assert [type(e).__name__ for e in events[1:]].count("TenantAttemptFailed") == 2
+            failed = await wait_for_status(api, tenant_id, "Failed")
+            assert failed["attempt"] == 3
+            assert "Connect" in failed["error"] or "refused" in failed["error"], failed
+            events = [e for _, e in await history(js, tenant_id)]
+            assert isinstance(events[-1], TenantFailed) and events[-1].attempts == 3
+            assert [type(e).__name__ for e in events].count("TenantAttemptFailed") == 2
 
-    await asyncio.to_thread(started.start)
-    # The api appends TenantRetryRequested for POST /api/v1/tenants/<id>/retry.
-    await append_request(js, tenant, "retry")
-    await wait_for_type(js, tenant.tenant_id, "TenantActive")
+            await asyncio.to_thread(started.start)
+            retried = await api.post(f"/api/v1/tenants/{tenant_id}/retry")
+            assert retried.status_code == 202, retried.text
+            await wait_for_status(api, tenant_id, "Active")
+    finally:
+        await asyncio.to_thread(platform.stop)
+
     await wait_consumer_idle(js)
-    after_retry = [e for _, e in await history(js, tenant.tenant_id)]
-    retry_index = [type(e).__name__ for e in after_retry].index("TenantRetryRequested")
-    new_series = [e.attempt for e in after_retry[retry_index:]
+    after = [e for _, e in await history(js, tenant_id)]
+    names = [type(e).__name__ for e in after]
+    new_series = [e.attempt for e in after[names.index("TenantRetryRequested"):]
                   if isinstance(e, TenantProvisioning)]
     assert new_series == [1]  # a new series of attempts
-    assert (await types(js, tenant.tenant_id)).count("TenantActive") == 1
+    assert names.count("TenantActive") == 1
+    assert await scalar(started.url(f"tenant_{slug.replace('-', '_')}"),
+                        "SELECT email FROM users") == "ops@outage.example"
+
+
+async def wait_for_status(api: httpx.AsyncClient, tenant_id: uuid.UUID,
+                          status: str) -> dict[str, Any]:
+    async def reached() -> dict[str, Any] | None:
+        body: dict[str, Any] = (await api.get(f"/api/v1/tenants/{tenant_id}")).json()
+        return body if body["status"] == status else None
+
+    found: dict[str, Any] = await wait_until(reached, timeout=30, interval=0.1)
+    return found
 
 
 async def test_max_deliveries_advisory_gives_the_request_an_outcome(
