@@ -30,7 +30,7 @@ from tenant_contracts.events import (
     TenantUpdateRequested,
     TenantUpdating,
 )
-from tenant_contracts.tenant import Tenant, apply
+from tenant_contracts.tenant import NotRequested, Tenant, apply
 
 REQUEST_EVENTS = (TenantRequested, TenantRetryRequested, TenantUpdateRequested,
                   TenantDeletionRequested)
@@ -97,8 +97,7 @@ class Ledger:
 
 
 def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
-    """Fold a non-empty history; raises tenant_contracts.tenant.NotRequested if it
-    does not start with TenantRequested."""
+    """Raises NotRequested unless the history starts with TenantRequested."""
     tenant: Tenant | None = None
     phase = Phase.NEW
     queue: list[Head] = []
@@ -130,7 +129,7 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
             skipped[dropped.seq] = (f"{type(dropped.request).__name__} does not apply "
                                     f"to a tenant in phase {phase}")
     if tenant is None:
-        raise ValueError("replay of an empty history")
+        raise NotRequested("the tenant has no events")
     return Ledger(tenant=tenant, phase=phase, last_seq=history[-1][0],
                   head=queue[0] if queue else None,
                   waiting=tuple(h.seq for h in queue[1:]), closed=frozenset(closed),
