@@ -19,6 +19,7 @@ from tests.integration.provisioner.support import (
     request_tenant,
     types,
     wait_consumer_idle,
+    wait_for_stage,
     wait_for_type,
 )
 
@@ -61,6 +62,23 @@ async def test_requests_of_one_tenant_are_handled_in_order(
                     "TenantUpdated"]
     updated = (await history(js, tenant.tenant_id))[-1][1]
     assert isinstance(updated, TenantUpdated) and updated.changes.name == "Renamed early"
+
+
+async def test_a_request_appended_mid_provisioning_does_not_disturb_it(
+    js: JetStreamContext, provisioners: Provisioners
+) -> None:
+    """The api's append moves the tenant's last seq under the working provisioner: its
+    next append conflicts, it sees only a new request, and carries on in the same attempt."""
+    provisioners.start(PROVISIONER_STAGE_DELAY_SECONDS="0.4")
+    tenant = await request_tenant(js)
+    await wait_for_stage(js, tenant.tenant_id, "migrating")
+    await append_request(js, tenant, "update", {"plan": "pro"})
+    await wait_for_type(js, tenant.tenant_id, "TenantUpdated")
+    await wait_consumer_idle(js)
+    seen = await types(js, tenant.tenant_id)
+    assert seen.count("TenantProvisioning") == 1, seen
+    assert seen[-3:] == ["TenantActive", "TenantUpdating", "TenantUpdated"]
+    assert "queued meanwhile; carrying on" in provisioners.each_log()[0]
 
 
 async def test_a_redelivered_request_that_is_done_adds_nothing(

@@ -22,7 +22,7 @@ from tenant_provisioner.decision import (
     after_max_deliveries,
     decide,
 )
-from tenant_provisioner.ledger import Phase, replay
+from tenant_provisioner.ledger import Phase, only_requests, replay
 from tests.unit.provisioner.history import NOW, History
 
 POLICY = Policy(backoff=(1, 5, 30))  # 4 attempts
@@ -205,3 +205,14 @@ def test_exhausted_attempts_found_on_redelivery_give_up() -> None:
         h.attempt(n, stages=1)
         h.attempt_failed(n, retry_in=-1)
     assert plan_for(h, seq) == GiveUp("refused", 5)
+
+
+def test_only_requests_tells_the_api_apart_from_another_worker() -> None:
+    h = History()
+    h.requested()
+    h.update_requested()
+    h.deletion_requested()
+    assert only_requests([e for _, e in h.events[1:]])
+    h.attempt(1, stages=1)
+    assert not only_requests([e for _, e in h.events[1:]])
+    assert not only_requests([])

@@ -96,6 +96,11 @@ class Ledger:
         return request_seq in self.closed or request_seq in self.skipped
 
 
+def only_requests(events: Sequence[EventBase]) -> bool:
+    """True when none of the events is the provisioner's own (so no other worker)."""
+    return bool(events) and all(isinstance(e, REQUEST_EVENTS) for e in events)
+
+
 def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
     """Raises NotRequested unless the history starts with TenantRequested."""
     tenant: Tenant | None = None

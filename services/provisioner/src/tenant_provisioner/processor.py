@@ -40,7 +40,7 @@ from tenant_provisioner.decision import (
 )
 from tenant_provisioner.event_store import Conflict, EventStore
 from tenant_provisioner.failures import TenantDbError
-from tenant_provisioner.ledger import Ledger, replay
+from tenant_provisioner.ledger import Ledger, only_requests, replay
 from tenant_provisioner.naming import TenantNames
 from tenant_provisioner.request import Request
 from tenant_provisioner.tenant_db import TenantDatabases
@@ -88,9 +88,22 @@ class _Writer:
     async def append(self, kind: type[EventBase], **fields: Any) -> None:
         event = kind(tenant_id=self._tenant.id, owner=self._tenant.owner, actor=SYSTEM_ACTOR,
                      **fields)
-        self.last_seq = await self._store.append(
-            event, self.last_seq, child_traceparent(self._request.traceparent),
-            self._request.tracestate)
+        traceparent = child_traceparent(self._request.traceparent)
+        while True:
+            try:
+                self.last_seq = await self._store.append(
+                    event, self.last_seq, traceparent, self._request.tracestate)
+                return
+            except Conflict:
+                newer = [(seq, e) for seq, e in await self._store.history(self._tenant.id)
+                         if seq > self.last_seq]
+                if not only_requests([e for _, e in newer]):
+                    raise  # another worker appended: the caller reloads and decides again
+                # Only new requests were queued (by the api) behind the one we work on:
+                # they change nothing about it, so carry on after them.
+                log.info("tenant=%s: %d request(s) queued meanwhile; carrying on",
+                         self._tenant.id, len(newer))
+                self.last_seq = newer[-1][0]
 
 
 @dataclass
