@@ -37,7 +37,8 @@ async def run(settings: Settings) -> None:
     await ensure_stream(js, settings.stream_replicas)
     feed = await StreamFeed.start(js, settings.window, Stats())
     sessions = Sessions(settings=settings, hub=feed.hub, verifier=TokenVerifier(settings.jwt),
-                        open_replay=lambda after: StreamReplay.open(js, after))
+                        open_replay=lambda after: StreamReplay.open(js, after),
+                        refresh_stream_head=feed.refresh_stream_head)
     metrics = Metrics(feed.hub, lambda: len(sessions.open))
     server = await serve(
         sessions.handle, settings.host, settings.port,

@@ -44,6 +44,7 @@ class Sessions:
     hub: Hub
     verifier: TokenVerifier
     open_replay: Callable[[int], Awaitable[StreamReplay]]
+    refresh_stream_head: Callable[[], Awaitable[None]]
     open: set[Session] = field(default_factory=set)
 
     async def handle(self, conn: ServerConnection) -> None:
@@ -77,6 +78,7 @@ class _Run:
 
     async def run(self, after: int | None) -> None:
         session, conn = self.session, self.conn
+        start = after if after is not None else await self._now()
         try:
             await conn.send(welcome_frame(session.session_id, session.principal.sub, after),
                             text=True)
@@ -84,7 +86,7 @@ class _Run:
             return
         expiry = self._close_at_expiry()
         tasks = [asyncio.create_task(coro) for coro in
-                 (self._write(after), self._read(), self._heartbeat(), self.closing.wait())]
+                 (self._write(start), self._read(), self._heartbeat(), self.closing.wait())]
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -96,10 +98,17 @@ class _Run:
             await asyncio.gather(*tasks, return_exceptions=True)
         if session.close_code == DEAD:
             conn.transport.abort()
-        elif session.close_code is not None:
-            await conn.close(session.close_code, session.close_reason)
-        else:
-            await conn.close()  # the peer went away: completes at once
+            return
+        try:
+            # close() first waits for the write buffer to drain, with no limit of its
+            # own: a client that stopped reading would hold this handler forever.
+            async with asyncio.timeout(self.sessions.settings.close_timeout):
+                if session.close_code is not None:
+                    await conn.close(session.close_code, session.close_reason)
+                else:
+                    await conn.close()  # the peer went away: completes at once
+        except TimeoutError:
+            conn.transport.abort()
 
     def _close_at_expiry(self) -> asyncio.TimerHandle | None:
         expires_at = self.session.principal.expires_at
@@ -109,7 +118,16 @@ class _Run:
         return asyncio.get_running_loop().call_later(
             delay, self.session.request_close, CLOSE_UNAUTHORIZED, "token expired")
 
-    async def _write(self, after: int | None) -> None:
+    async def _now(self) -> int:
+        """Where a session without `after` starts: past everything the stream holds
+        before its welcome is sent, even what this process has not read yet."""
+        try:
+            await self.sessions.refresh_stream_head()
+        except Exception as exc:  # without NATS, what the hub has seen will do
+            log.warning("stream head unknown (%s): live from the hub's head", exc)
+        return self.hub.live_from()
+
+    async def _write(self, after: int) -> None:
         try:
             await self._catch_up(after)
             while True:
@@ -126,11 +144,11 @@ class _Run:
             self.session.request_close(CLOSE_INTERNAL_ERROR,
                                        "replay failed: reconnect with after=<last seq>")
 
-    async def _catch_up(self, after: int | None) -> None:
+    async def _catch_up(self, after: int) -> None:
         """Send what the session missed, then go live with no gap and no duplicate."""
         session, window = self.session, self.hub.window
         visible = session.principal.may_see
-        cursor = self.hub.live_from() if after is None else after
+        cursor = after
         replay: StreamReplay | None = None
         try:
             while True:
@@ -145,6 +163,7 @@ class _Run:
                         if replay is not None:
                             await replay.close()
                         replay = await self.sessions.open_replay(cursor)
+                    self.stats.stream_replays += 1
                     frames = await replay.read(visible)
                     cursor = replay.position
                 for frame in frames:

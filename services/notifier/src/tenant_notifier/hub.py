@@ -23,6 +23,7 @@ class Stats:
     sessions_closed_slow: int = 0
     events_received: int = 0
     poison_messages: int = 0
+    stream_replays: int = 0  # resumes that had to read the stream: older than the window
     stream_last_seq: int = 0  # the newest seq the stream is known to hold
 
 
@@ -54,6 +55,10 @@ class Session:
         self.on_frame()
         return True
 
+    @property
+    def half_full(self) -> bool:
+        return len(self.queue) * 2 >= self.capacity
+
     def request_close(self, code: int, reason: str) -> None:
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
@@ -67,14 +72,14 @@ class Hub:
         stats.stream_last_seq = max(stats.stream_last_seq, stream_last_seq)
         self._by_owner: dict[str, set[Session]] = {}
         self._admins: set[Session] = set()
+        self.pressure = False  # some live queue is half full: the feed should let writers run
 
     @property
     def lag(self) -> int:
         return max(0, self.stats.stream_last_seq - self.window.head)
 
     def live_from(self) -> int:
-        """Where a session without `after` starts: after everything the stream held
-        when it connected (even if this process has not read that far yet)."""
+        """The newest seq known to exist: a session without `after` starts past it."""
         return max(self.window.head, self.stats.stream_last_seq)
 
     def ingest(self, seq: int, payload: bytes) -> None:
@@ -91,12 +96,13 @@ class Hub:
         frame = event_frame(seq, payload)
         self.window.append(Entry(seq, owner, frame))
         self.stats.events_received += 1
-        too_slow = [
-            session
-            for targets in (self._by_owner.get(owner, ()), self._admins)
-            for session in targets
-            if not session.deliver(seq, frame)
-        ]
+        too_slow = []
+        for targets in (self._by_owner.get(owner, ()), self._admins):
+            for session in targets:
+                if not session.deliver(seq, frame):
+                    too_slow.append(session)
+                elif session.half_full:
+                    self.pressure = True
         for session in too_slow:
             self.stats.sessions_closed_slow += 1
             self.unregister(session)

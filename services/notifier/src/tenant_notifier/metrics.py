@@ -33,6 +33,9 @@ class _HubCollector(Collector):
         yield CounterMetricFamily("notifier_poison_messages",
                                   "Stream messages skipped as not events",
                                   value=stats.poison_messages)
+        yield CounterMetricFamily("notifier_stream_replays",
+                                  "Resumes that read the stream (older than the window)",
+                                  value=stats.stream_replays)
         yield GaugeMetricFamily("notifier_window_events", "Recent events kept for resuming",
                                 value=len(self._hub.window))
 

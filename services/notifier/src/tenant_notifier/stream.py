@@ -25,7 +25,7 @@ from tenant_notifier.window import EventWindow
 
 log = logging.getLogger(__name__)
 
-YIELD_EVERY = 64  # let session writers run during a burst instead of only queueing
+YIELD_EVERY = 64
 
 
 async def ensure_stream(js: JetStreamContext, replicas: int) -> None:
@@ -44,6 +44,7 @@ class StreamFeed:
         self.hub = hub
         self._sub: JetStreamContext.PushSubscription | None = None
         self._since_yield = 0
+        self._head_lookup: asyncio.Future[None] | None = None
 
     @classmethod
     async def start(cls, js: JetStreamContext, window: int, stats: Stats) -> StreamFeed:
@@ -72,12 +73,23 @@ class StreamFeed:
         except NotAnEvent as exc:
             # A poison message must never stop the feed: skip it, say where it is.
             log.warning("skipping stream seq %d on %s: not an event (%s)", seq, msg.subject, exc)
+        # Fan-out only queues frames; the writers send them. Give them the loop
+        # during a burst, and at once when some queue fills up, so that a fast
+        # client is never closed as slow just because the burst came in one read.
         self._since_yield += 1
-        if self._since_yield >= YIELD_EVERY:
+        if self._since_yield >= YIELD_EVERY or self.hub.pressure:
             self._since_yield = 0
+            self.hub.pressure = False
             await asyncio.sleep(0)
 
     async def refresh_stream_head(self) -> None:
+        """Learn the stream's last seq now. Callers arriving while a lookup is in
+        flight share it, so a burst of connects costs one request."""
+        if self._head_lookup is None or self._head_lookup.done():
+            self._head_lookup = asyncio.ensure_future(self._lookup_head())
+        await asyncio.shield(self._head_lookup)
+
+    async def _lookup_head(self) -> None:
         state = (await self._js.stream_info(STREAM_NAME)).state
         self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq, state.last_seq)
 

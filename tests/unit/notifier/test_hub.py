@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import cache
+
+import pytest
+
+from tenant_contracts.access import Principal
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import TenantProgress
+from tenant_notifier.hub import Hub, Session, Stats
+from tenant_notifier.protocol import CLOSE_TOO_SLOW, NotAnEvent, event_frame
+from tenant_notifier.window import EventWindow
+
+TENANT = uuid.uuid4()
+
+
+@cache
+def payload(owner: str) -> bytes:
+    return encode_event(TenantProgress(
+        event_id=uuid.uuid4(), tenant_id=TENANT, occurred_at=datetime.now(UTC), owner=owner,
+        actor="system", stage="migrating", percent=35))
+
+
+def make_hub(window: int = 100, head: int = 0) -> Hub:
+    return Hub(EventWindow(window, floor=head), Stats(), stream_last_seq=head)
+
+
+def session(sub: str, *roles: str, capacity: int = 10) -> Session:
+    return Session(uuid.uuid4().hex, Principal(sub=sub, roles=roles), capacity)
+
+
+def live(hub: Hub, s: Session) -> Session:
+    frames, cursor, at_head = hub.window.scan(hub.live_from(), s.principal.may_see, s.capacity)
+    assert at_head
+    hub.go_live(s, cursor, frames)
+    return s
+
+
+def test_owners_get_their_events_admins_get_all_others_none() -> None:
+    hub = make_hub()
+    alice, alice_tab, bob, admin = (live(hub, session("alice")), live(hub, session("alice")),
+                                    live(hub, session("bob")), live(hub, session("root", "admin")))
+    hub.ingest(1, payload("alice"))
+    hub.ingest(2, payload("carol"))
+    first = event_frame(1, payload("alice"))
+    assert list(alice.queue) == list(alice_tab.queue) == [first]
+    assert list(admin.queue) == [first, event_frame(2, payload("carol"))]
+    assert list(bob.queue) == []
+    assert alice.queue[0] is alice_tab.queue[0] is admin.queue[0]  # one encoding, shared
+
+
+def test_a_full_buffer_closes_that_session_only_with_4008() -> None:
+    hub = make_hub()
+    slow, fast = live(hub, session("alice", capacity=2)), live(hub, session("alice", capacity=2))
+    closed: list[int | None] = []
+    slow.on_close = lambda: closed.append(slow.close_code)
+    for seq in (1, 2):
+        hub.ingest(seq, payload("alice"))
+        fast.queue.popleft()  # the fast one keeps sending
+    hub.ingest(3, payload("alice"))
+    assert closed == [CLOSE_TOO_SLOW]
+    assert hub.stats.sessions_closed_slow == 1
+    assert not slow.live and fast.live
+    hub.ingest(4, payload("alice"))
+    assert len(slow.queue) == 2 and len(fast.queue) == 2  # slow gets nothing more
+
+
+def test_replay_then_live_has_no_gap_and_no_duplicate() -> None:
+    hub = make_hub()
+    for seq in range(1, 6):
+        hub.ingest(seq, payload("alice" if seq % 2 else "bob"))
+    resumed = session("alice", capacity=2)
+    frames, cursor, at_head = hub.window.scan(0, resumed.principal.may_see, resumed.capacity)
+    # seqs 1 and 3 (the caller sends them); 4 is bob's, so the scan got past it
+    assert (len(frames), cursor, at_head) == (2, 4, False)
+    frames, cursor, at_head = hub.window.scan(cursor, resumed.principal.may_see, 2)
+    assert at_head and cursor == 5
+    hub.go_live(resumed, cursor, frames)
+    hub.ingest(5, payload("alice"))  # a redelivery after a consumer reset: ignored
+    hub.ingest(6, payload("alice"))
+    assert list(resumed.queue) == [event_frame(5, payload("alice")),
+                                   event_frame(6, payload("alice"))]
+
+
+def test_a_session_without_after_starts_at_the_streams_head_even_before_the_hub_got_there() -> (
+        None):
+    hub = make_hub(head=0)
+    hub.stats.stream_last_seq = 3  # the stream held 3 messages when the process started
+    s = live(hub, session("alice"))
+    for seq in range(1, 5):
+        hub.ingest(seq, payload("alice"))
+    assert list(s.queue) == [event_frame(4, payload("alice"))]
+    assert hub.lag == 0
+
+
+def test_poison_is_skipped_and_counted_and_the_head_moves_on() -> None:
+    hub = make_hub()
+    s = live(hub, session("alice"))
+    with pytest.raises(NotAnEvent):
+        hub.ingest(1, b"not json")
+    with pytest.raises(NotAnEvent):
+        hub.ingest(2, b'{"type": "TenantProgress"}')  # no owner: cannot be routed
+    hub.ingest(3, payload("alice"))
+    assert hub.stats.poison_messages == 2 and hub.window.head == 3
+    assert list(s.queue) == [event_frame(3, payload("alice"))]
+
+
+def test_go_live_refuses_more_pending_frames_than_the_buffer_holds() -> None:
+    hub = make_hub()
+    with pytest.raises(ValueError):
+        hub.go_live(session("alice", capacity=1), 0, [b"a", b"b"])
+
+
+def test_unregistered_sessions_receive_nothing() -> None:
+    hub = make_hub()
+    s = live(hub, session("alice"))
+    hub.unregister(s)
+    hub.ingest(1, payload("alice"))
+    assert list(s.queue) == []
