@@ -90,6 +90,9 @@ def create_app(settings: Settings | None = None, *, projection_paused: bool = Fa
         middleware=[metrics.middleware],
         state=State({"runtime": runtime, "metrics": metrics, "settings": settings}),
         openapi_config=_openapi(),
+        # Logging is the process's business (__main__): plain synchronous handlers,
+        # so the last lines before a SIGTERM exit are not lost in a queue.
+        logging_config=None,
     )
     _document_location(app.openapi_schema)
     return app

@@ -66,8 +66,8 @@ class TokenVerifier:
 def _principal(claims: dict[str, Any]) -> Principal:
     sub = claims.get("sub")
     roles = claims.get("roles", [])
-    if not isinstance(sub, str) or not sub:
-        raise Unauthorized("claim sub must be a non-empty string")
+    if not isinstance(sub, str) or not sub or not sub.isprintable():
+        raise Unauthorized("claim sub must be a non-empty printable string")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthorized("claim roles must be a list of strings")
     return Principal(sub=sub, roles=tuple(roles), expires_at=int(claims["exp"]))

@@ -12,6 +12,7 @@ from tenant_api.decisions import (
     History,
     InvalidRequest,
     TenantConflict,
+    check_create,
     current_state,
     fingerprint,
     new_tenant,
@@ -41,6 +42,7 @@ class TenantCommands:
 
     async def create(self, principal: Principal, body: CreateTenant, key: str | None,
                      trace: TraceContext) -> Tenant:
+        check_create(body)
         body_fingerprint = fingerprint(body)
         async with self._pool.acquire() as conn:
             for _ in range(MAX_ATTEMPTS):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 
 import msgspec
 
-from tenant_api.wire import CreateTenant, UpdateTenant
+from tenant_api.wire import EMAIL_PATTERN, NAME_PATTERN, CreateTenant, UpdateTenant
 from tenant_contracts.access import Principal
 from tenant_contracts.events import (
     REQUEST_TYPES,
@@ -19,7 +20,14 @@ from tenant_contracts.events import (
     TenantRetryRequested,
     TenantUpdateRequested,
 )
-from tenant_contracts.tenant import BUSY_STATUSES, NotRequested, Status, Tenant, apply
+from tenant_contracts.tenant import (
+    BUSY_STATUSES,
+    SLUG_PATTERN,
+    NotRequested,
+    Status,
+    Tenant,
+    apply,
+)
 
 History = Sequence[tuple[int, EventBase]]
 
@@ -38,6 +46,31 @@ class TenantConflict(Rejected):
 
 class InvalidRequest(Rejected):
     pass
+
+
+class InvalidFields(InvalidRequest):
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        super().__init__("the request has invalid fields")
+        self.errors = errors
+
+
+def _full(pattern: str, value: str | None) -> bool:
+    # JSON Schema patterns end in `$`, which Python also lets match before a final
+    # newline: the whole value must match, or "acme\n" would pass as a slug.
+    return value is None or re.fullmatch(pattern, value) is not None
+
+
+def check_create(body: CreateTenant) -> None:
+    errors = [(field, f"must match {pattern}") for field, pattern, value in (
+        ("name", NAME_PATTERN, body.name), ("slug", SLUG_PATTERN, body.slug),
+        ("admin_email", EMAIL_PATTERN, body.admin_email)) if not _full(pattern, value)]
+    if errors:
+        raise InvalidFields(errors)
+
+
+def check_update(body: UpdateTenant) -> None:
+    if not _full(NAME_PATTERN, body.name):
+        raise InvalidFields([("name", f"must match {NAME_PATTERN}")])
 
 
 def current_state(history: History) -> Tenant | None:
@@ -80,6 +113,7 @@ def _manageable(history: History, principal: Principal) -> Tenant:
 def decide_update(
     history: History, principal: Principal, update: UpdateTenant
 ) -> TenantUpdateRequested:
+    check_update(update)
     if update.name is None and update.plan is None:
         raise InvalidRequest("nothing to change: give name and/or plan")
     tenant = _manageable(history, principal)

@@ -17,7 +17,12 @@ from litestar.openapi.spec import Example
 
 from tenant_api.auth import Unauthorized
 from tenant_api.cursor import InvalidCursor
-from tenant_api.decisions import InvalidRequest, TenantConflict, TenantNotFound
+from tenant_api.decisions import (
+    InvalidFields,
+    InvalidRequest,
+    TenantConflict,
+    TenantNotFound,
+)
 from tenant_api.runtime import NotReady
 
 log = logging.getLogger(__name__)
@@ -77,6 +82,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         return problem_response(404, str(exc), kind="not-found")
     if isinstance(exc, TenantConflict):
         return problem_response(409, str(exc), kind="conflict")
+    if isinstance(exc, InvalidFields):
+        return problem_response(422, str(exc), kind="validation", errors=[
+            FieldError(field=field, message=message, location="body")
+            for field, message in exc.errors])
     if isinstance(exc, InvalidRequest):
         return problem_response(422, str(exc), kind="invalid-request")
     if isinstance(exc, InvalidCursor):

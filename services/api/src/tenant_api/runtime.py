@@ -106,6 +106,7 @@ class Runtime:
             await self.nc.drain()  # flushes what is in flight before closing
         if self.pool is not None:
             await self.pool.close()
+        log.info("api stopped: NATS drained, PostgreSQL pool closed")
 
 
 async def _retry(what: str, connect: Callable[[], Awaitable[T]]) -> T:

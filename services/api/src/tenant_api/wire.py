@@ -13,9 +13,13 @@ from tenant_contracts.tenant import SLUG_PATTERN, Tenant
 # Must list tenant_contracts.tenant.PLANS (a unit test keeps them equal); a Literal
 # gives clients and the OpenAPI schema the exact choices.
 Plan = Literal["free", "pro", "enterprise"]
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# Control characters (NUL above all, which PostgreSQL text cannot hold) are refused.
+_TEXT = r"[^\x00-\x1f\x7f]"
+NAME_PATTERN = rf"^{_TEXT}*[^\s\x00-\x1f\x7f]{_TEXT}*$"  # and not only blanks
+_ATOM = r"[^@\s\x00-\x1f\x7f]+"
+EMAIL_PATTERN = rf"^{_ATOM}@{_ATOM}\.{_ATOM}$"
 
-Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=r"\S",
+Name = Annotated[str, Meta(min_length=1, max_length=100, pattern=NAME_PATTERN,
                            examples=["Acme Corporation"])]
 Slug = Annotated[str, Meta(pattern=SLUG_PATTERN, examples=["acme"],
                            description="unique among tenants that are not Deleted")]
@@ -57,8 +61,10 @@ class ClientConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DevTokenRequest(msgspec.Struct, frozen=True, kw_only=True):
-    sub: Annotated[str, Meta(min_length=1, max_length=200, examples=["alice"])]
-    roles: list[Annotated[str, Meta(max_length=50)]] = msgspec.field(default_factory=list)
+    sub: Annotated[str, Meta(min_length=1, max_length=200, pattern=rf"^{_TEXT}+$",
+                             examples=["alice"])]
+    roles: list[Annotated[str, Meta(max_length=50, pattern=rf"^{_TEXT}*$")]] = msgspec.field(
+        default_factory=list)
 
 
 class DevToken(msgspec.Struct, frozen=True, kw_only=True):

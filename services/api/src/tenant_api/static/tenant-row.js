@@ -12,7 +12,7 @@ export function buildRow() {
     <th scope="row" class="c-name"><span class="name"></span></th>
     <td class="c-slug"><code class="slug"></code></td>
     <td class="c-plan"><span class="plan"></span></td>
-    <td class="c-owner"><span class="owner"></span></td>
+    <td class="c-owner"><span class="owner"></span> <span class="you">you</span></td>
     <td class="c-status"></td>
     <td class="c-progress">
       <div class="progress-line">
@@ -43,9 +43,8 @@ export function updateRow(row, tenant, { me, inFlight, now = Date.now() }) {
   const plan = row.querySelector(".plan");
   plan.textContent = tenant.plan;
   plan.dataset.plan = tenant.plan;
-  const mine = me && tenant.owner === me.sub;
-  setText(row, ".owner", mine ? `${tenant.owner} (you)` : tenant.owner);
-  row.querySelector(".owner").classList.toggle("is-me", Boolean(mine));
+  setText(row, ".owner", tenant.owner);
+  row.querySelector(".you").hidden = !(me && tenant.owner === me.sub);
   updateStatus(row, tenant.status);
   updateProgress(row, tenant, now);
   updateTimes(row, tenant, now);

@@ -1,0 +1,124 @@
+"""`python -m tenant_api` as a real process: readiness, SIGTERM, and a Schemathesis run."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import signal
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tenantctl.nats_server import NatsServer
+from tenantctl.ports import free_port
+from tenantctl.services import ServiceProcess, wait_http_ok
+from tests.conftest import JWT_SECRET, wait_until
+from tests.integration.api.support import auth
+
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance, response_headers_conformance]
+EXAMPLES_PER_OPERATION = 100
+
+
+def _env(nats_url: str, database_url: str, port: int) -> dict[str, str]:
+    import os
+
+    return dict(os.environ) | {"NATS_URL": nats_url, "DATABASE_URL": database_url,
+                               "JWT_SECRET": JWT_SECRET, "API_PORT": str(port),
+                               "API_HOST": "127.0.0.1", "DEV_TOKENS": "1",
+                               "PYTHONUNBUFFERED": "1"}
+
+
+class RunningApi:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = int(env["API_PORT"])
+        self.log = Path(tempfile.mkdtemp(prefix="api-log-")) / "api.log"
+        self.service = ServiceProcess("api", env, log_file=self.log).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def status(self, path: str) -> tuple[int, dict[str, object]]:
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=2) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def stop_gracefully(self) -> None:
+        """SIGTERM: in-flight requests finish, the lifespan closes NATS and the pool."""
+        code = self.service.stop()
+        log = self.log.read_text(errors="replace")
+        shutil.rmtree(self.log.parent, ignore_errors=True)
+        # uvicorn re-raises the SIGTERM after its graceful shutdown, hence -15.
+        assert code in (0, -signal.SIGTERM), log
+        assert "api stopped: NATS drained, PostgreSQL pool closed" in log, log
+
+
+@pytest.fixture(scope="module")
+def api_process(api_nats: NatsServer, api_database: str) -> Iterator[RunningApi]:
+    running = RunningApi(_env(api_nats.url, api_database, free_port()))
+    wait_http_ok(f"{running.url}/readyz", 30, running.service)
+    yield running
+    running.stop_gracefully()
+
+
+def test_schemathesis_finds_no_server_error_and_no_schema_violation(
+        api_process: RunningApi) -> None:
+    schema = schemathesis.openapi.from_url(f"{api_process.url}/schema/openapi.json")
+    headers = auth("fuzzer")
+    started = time.monotonic()
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 11
+
+    for operation in operations:
+        @given(case=operation.as_strategy())
+        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def fuzz(case: schemathesis.Case) -> None:
+            case.call_and_validate(base_url=api_process.url, headers=headers, checks=CHECKS)
+
+        fuzz()
+    print(f"\nschemathesis: {len(operations)} operations x {EXAMPLES_PER_OPERATION} examples "
+          f"in {time.monotonic() - started:.1f} s")
+
+
+async def test_readyz_waits_for_nats(api_database: str) -> None:
+    port, store = free_port(), Path(tempfile.mkdtemp(prefix="api-late-nats-"))
+    running = RunningApi(_env(f"nats://127.0.0.1:{port}", api_database, free_port()))
+    nats_server = NatsServer(store_dir=store, port=port)
+    try:
+        await asyncio.to_thread(wait_http_ok, f"{running.url}/healthz", 30, running.service)
+        code, problem = running.status("/readyz")
+        assert code == 503 and "nats" in str(problem["detail"]), problem
+        nats_server.start()
+        await wait_until(lambda: running.status("/readyz")[0] == 200, 20)
+    finally:
+        running.stop_gracefully()
+        nats_server.stop()
+        shutil.rmtree(store, ignore_errors=True)
+
+
+def test_sigterm_stops_it_cleanly(api_process: RunningApi, api_nats: NatsServer,
+                                  api_database: str) -> None:
+    running = RunningApi(_env(api_nats.url, api_database, free_port()))
+    wait_http_ok(f"{running.url}/readyz", 30, running.service)
+    started = time.monotonic()
+    running.stop_gracefully()
+    assert time.monotonic() - started < 10
