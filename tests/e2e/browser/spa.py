@@ -47,10 +47,11 @@ class Spa:
         await self.expect_signed_in(sub)
 
     async def sign_in_with_dev_token(self, sub: str, admin: bool = False) -> None:
-        await self.page.get_by_label("User name").fill(sub)
+        form = self.page.locator("#dev-token-form")
+        await form.get_by_label("User name").fill(sub)
         if admin:
-            await self.page.get_by_label("Admin").check()
-        await self.page.get_by_role("button", name="Get a dev token").click()
+            await form.get_by_label("Admin").check()
+        await form.get_by_role("button", name="Get a dev token").click()
         await self.expect_signed_in(sub)
 
     async def expect_signed_in(self, sub: str) -> None:

@@ -8,15 +8,12 @@ elsewhere (the caller's database), so the api keeps answering while that cluster
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import asyncpg
 
 from tenantctl.nats_server import NatsServer
 from tenantctl.postgres import PostgresCluster
@@ -40,16 +37,19 @@ class BrowserStack:
 @contextmanager
 def browser_stack(read_model_url: str | None = None,
                   extra_env: Mapping[str, str] | None = None) -> Iterator[BrowserStack]:
-    """read_model_url None: the read model goes into the tenant cluster (for the script,
-    which never stops it). Call it outside a running event loop in that case."""
+    """read_model_url None: a second cluster of its own holds the read model (the script)."""
     nats_dir = Path(tempfile.mkdtemp(prefix="tp-browser-nats-"))
     nats = NatsServer(store_dir=nats_dir).start()
     cluster = PostgresCluster.temporary().init().start()
+    read_model_cluster = None if read_model_url else PostgresCluster.temporary().init().start()
     platform: Platform | None = None
     try:
+        if read_model_cluster is not None:
+            read_model_url = read_model_cluster.url("postgres")
+        assert read_model_url is not None
         platform = Platform(
             nats_url=nats.url,
-            database_url=read_model_url or asyncio.run(create_database(cluster, "read_model")),
+            database_url=read_model_url,
             provisioner_database_url=cluster.url("postgres"),
             extra_env={**BROWSER_ENV, **(extra_env or {})},
         )
@@ -58,14 +58,8 @@ def browser_stack(read_model_url: str | None = None,
     finally:
         if platform is not None:
             platform.stop()
-        cluster.remove()
+        for each in (cluster, read_model_cluster):
+            if each is not None:
+                each.remove()
         nats.stop()
         shutil.rmtree(nats_dir, ignore_errors=True)
-
-async def create_database(cluster: PostgresCluster, name: str) -> str:
-    conn = await asyncpg.connect(cluster.url("postgres"))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return cluster.url(name)

@@ -36,7 +36,8 @@ async def test_edit_then_delete_with_confirmation(open_spa: OpenSpa, stack: Brow
     assert all(s["edit_disabled"] for s in trace if s["status"] == "Updating")
 
     delete = row.get_by_role("button", name="Delete New Name")
-    await expect(delete).to_be_enabled()
+    # Enabled again as soon as the update has finished, not after a timeout.
+    await expect(delete).to_be_enabled(timeout=5_000)
     await delete.click()
     confirm = spa.page.get_by_role("dialog", name="Delete New Name?")
     # The safe answer has the focus: Escape or Cancel leaves the tenant alone.
