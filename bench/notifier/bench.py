@@ -1,0 +1,240 @@
+"""Notifier benchmark (not a test): N WebSocket sessions, M appended events.
+
+    uv run python bench/notifier/bench.py                     # 1,000 sessions
+    uv run python bench/notifier/bench.py --sessions 10000    # 10,000 sessions
+
+Starts its own nats-server and one notifier process (unless --nats-url is
+given, then it uses that server), opens the sessions (users with several tabs
+each, plus a few admins who see everything), appends M events through the
+contract (append_headers / encode_event), and prints frames per second, the
+latency from append to receipt (p50, p99) and the notifier's resident memory
+per idle session. Each event carries its append time in `message`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import msgspec
+import nats
+import websockets
+
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import TenantProgress, TenantRequested
+from tenant_contracts.subjects import append_headers, event_subject
+from tenantctl.nats_server import NatsServer
+from tenantctl.ports import free_port
+from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
+from tenantctl.tokens import mint_token
+
+SECRET = "bench-secret-that-is-long-enough-for-hs256!"
+
+
+class _Event(msgspec.Struct):
+    message: str = ""
+
+
+class _Frame(msgspec.Struct):
+    type: str
+    event: _Event | None = None
+
+
+_decode_frame = msgspec.json.Decoder(_Frame).decode
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.frames = 0
+        self.last_at = 0.0
+        self.expected = 0
+        self.all_received = asyncio.Event()
+
+    async def session(self, url: str, ready: Callable[[], None]) -> None:
+        async with websockets.connect(url, open_timeout=60, ping_interval=None,
+                                      max_queue=1024) as ws:
+            async for message in ws:
+                now = time.time_ns()
+                frame = _decode_frame(message)
+                if frame.type == "welcome":
+                    ready()
+                elif frame.event is not None and frame.event.message:
+                    self.latencies.append((now - int(frame.event.message)) / 1e6)
+                    self.frames += 1
+                    self.last_at = time.monotonic()
+                    if self.frames == self.expected:
+                        self.all_received.set()
+
+
+async def bounded(coros: list[Awaitable[None]], at_once: int) -> None:
+    gate = asyncio.Semaphore(at_once)
+
+    async def one(coro: Awaitable[None]) -> None:
+        async with gate:
+            await coro
+
+    await asyncio.gather(*(one(c) for c in coros))
+
+
+async def run(args: argparse.Namespace, nats_url: str) -> None:
+    port = free_port()
+    config = PlatformConfig(
+        nats_url=nats_url, database_url="unused", provisioner_database_url="unused",
+        jwt_secret=SECRET, api_port=0, notifier_port=port,
+        extra_env={"NOTIFIER_SESSION_BUFFER": str(args.buffer), "LOG_LEVEL": "WARNING"})
+    log = Path(tempfile.mkstemp(prefix="bench-notifier-", suffix=".log")[1])
+    notifier = ServiceProcess("notifier", config.env(), log_file=log).start()
+    try:
+        wait_http_ok(f"http://127.0.0.1:{port}/healthz", 30, notifier)
+        assert notifier.process is not None
+        pid = notifier.process.pid
+        await asyncio.sleep(0.5)  # let the freshly started process settle before measuring
+        base_rss = rss_bytes(pid)
+
+        users = [f"user-{i}" for i in range(args.users)]
+        tokens = {u: mint_token(SECRET, u) for u in users}
+        tabs = {u: 0 for u in users}
+        urls = []
+        for i in range(args.sessions - args.admins):  # every user has a few tabs open
+            tabs[users[i % len(users)]] += 1
+            urls.append(f"ws://127.0.0.1:{port}/ws?access_token={tokens[users[i % len(users)]]}")
+        admin = mint_token(SECRET, "bench-admin", ["admin"])
+        urls += [f"ws://127.0.0.1:{port}/ws?access_token={admin}"] * args.admins
+        receiver = Receiver()
+        opened = asyncio.Event()
+        welcomed = 0
+
+        def ready() -> None:
+            nonlocal welcomed
+            welcomed += 1
+            if welcomed == len(urls):
+                opened.set()
+
+        started = time.monotonic()
+        tasks = [asyncio.create_task(receiver.session(url, ready)) for url in urls]
+        gate_task = asyncio.create_task(opened.wait())
+        await asyncio.wait([gate_task, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        if not opened.is_set():
+            raise SystemExit(f"sessions failed to open: {[t for t in tasks if t.done()][:1]}")
+        open_seconds = time.monotonic() - started
+        await asyncio.sleep(1.0)  # idle sessions, then measure memory
+        idle_rss = rss_bytes(pid)
+
+        nc = await nats.connect(nats_url)
+        js = nc.jetstream()
+        tenants: list[tuple[uuid.UUID, str, int]] = []
+        for user in users:
+            tenant = uuid.uuid4()
+            request = TenantRequested(tenant_id=tenant, owner=user, actor=user, name="Bench",
+                                      slug=f"b-{tenant.hex[:12]}", plan="free",
+                                      admin_email="bench@example.test")
+            ack = await js.publish(event_subject(request), encode_event(request),
+                                   stream="TENANTS", headers=append_headers(request, 0))
+            tenants.append((tenant, user, ack.seq))
+        expected = sum(tabs[tenants[i % len(tenants)][1]] + args.admins
+                       for i in range(args.events))
+        receiver.latencies.clear()
+        receiver.frames = 0
+        receiver.expected = expected
+        interval = 1.0 / args.rate if args.rate else 0.0
+        publish_started = time.monotonic()
+        cpu_started = cpu_seconds(pid)
+        for i in range(args.events):
+            tenant, user, last = tenants[i % len(tenants)]
+            event = TenantProgress(tenant_id=tenant, owner=user, actor="system",
+                                   stage="migrating", percent=i % 100,
+                                   message=str(time.time_ns()))
+            ack = await js.publish(event_subject(event), encode_event(event), stream="TENANTS",
+                                   headers=append_headers(event, last))
+            tenants[i % len(tenants)] = (tenant, user, ack.seq)
+            if interval:
+                delay = publish_started + (i + 1) * interval - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+        publish_seconds = time.monotonic() - publish_started
+        try:
+            await asyncio.wait_for(receiver.all_received.wait(), 60)
+        except TimeoutError:
+            print("not every frame arrived within 60 s")
+        delivery_seconds = receiver.last_at - publish_started
+        metrics_rss = rss_bytes(pid)
+        notifier_cpu = cpu_seconds(pid) - cpu_started
+        await nc.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+        lat = sorted(receiver.latencies)
+        print(f"sessions            {len(urls)} ({args.users} users with "
+              f"{min(tabs.values())}-{max(tabs.values())} tabs each + {args.admins} admins), "
+              f"opened in {open_seconds:.1f} s")
+        print(f"events appended     {args.events} in {publish_seconds:.1f} s "
+              f"({'max' if not args.rate else args.rate} /s target)")
+        print(f"frames received     {receiver.frames} of {expected} expected")
+        print(f"frames per second   {receiver.frames / delivery_seconds:,.0f}   (notifier CPU "
+              f"{notifier_cpu:.1f} s: {notifier_cpu / max(1, receiver.frames) * 1e6:.0f} us "
+              f"per frame; the client shares the machine's 2nd core)")
+        if lat:
+            print(f"latency append->receipt  p50 {statistics.median(lat):.1f} ms   "
+                  f"p99 {lat[int(len(lat) * 0.99) - 1]:.1f} ms   max {lat[-1]:.1f} ms")
+        print(f"notifier RSS        {base_rss / 2**20:.1f} MiB empty, "
+              f"{idle_rss / 2**20:.1f} MiB with {len(urls)} idle sessions "
+              f"({(idle_rss - base_rss) / len(urls) / 1024:.1f} KiB per session), "
+              f"{metrics_rss / 2**20:.1f} MiB after the run")
+    finally:
+        notifier.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--users", type=int, default=100)
+    parser.add_argument("--admins", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="events appended per second; 0 = as fast as acks come back")
+    parser.add_argument("--buffer", type=int, default=1024, help="NOTIFIER_SESSION_BUFFER")
+    parser.add_argument("--nats-url", help="use this server instead of a fresh one")
+    args = parser.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, max(soft, 2 * args.sessions + 1024))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # the notifier inherits it
+
+    if args.nats_url:
+        asyncio.run(run(args, args.nats_url))
+        return
+    store = Path(tempfile.mkdtemp(prefix="bench-nats-"))
+    server = NatsServer(store_dir=store).start()
+    try:
+        asyncio.run(run(args, server.url))  # the notifier creates the stream
+    finally:
+        server.stop()
+        shutil.rmtree(store, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
