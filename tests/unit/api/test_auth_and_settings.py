@@ -1,0 +1,86 @@
+"""Token verification and settings; keys are generated in memory, no I/O."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from tenant_api.auth import TokenVerifier, Unauthorized, issue_dev_token
+from tenant_api.settings import JwtSettings, Settings, SettingsError, jwt_from_env
+
+SECRET = "unit-test-secret-that-is-long-enough!"
+
+
+def _claims(**extra: Any) -> dict[str, Any]:
+    return {"sub": "alice", "aud": "tenant-platform", "exp": int(time.time()) + 60,
+            "roles": ["admin"], **extra}
+
+
+def _pem(private_key: Any) -> str:
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+async def test_hs256_token_becomes_a_principal() -> None:
+    verifier = TokenVerifier(jwt_from_env({"JWT_SECRET": SECRET}))
+    principal = await verifier.principal("Bearer " + jwt.encode(_claims(), SECRET, "HS256"))
+    assert (principal.sub, principal.roles, principal.is_admin) == ("alice", ("admin",), True)
+
+
+@pytest.mark.parametrize(("key", "algorithm"), [
+    (ec.generate_private_key(ec.SECP256R1()), "ES256"),
+    (ed25519.Ed25519PrivateKey.generate(), "EdDSA"),
+])
+async def test_public_key_algorithms(key: Any, algorithm: str) -> None:
+    settings = jwt_from_env({"JWT_PUBLIC_KEY": _pem(key)})
+    verifier = TokenVerifier(settings)
+    assert (await verifier.verify(jwt.encode(_claims(), key, algorithm))).sub == "alice"
+    # An HS256 token "signed" with the public key must not pass (key confusion).
+    with pytest.raises(Unauthorized):
+        await verifier.verify(jwt.encode(_claims(), SECRET, "HS256"))
+
+
+async def test_issuer_is_checked_when_configured() -> None:
+    verifier = TokenVerifier(jwt_from_env({"JWT_SECRET": SECRET, "JWT_ISSUER": "https://idp"}))
+    assert (await verifier.verify(jwt.encode(_claims(iss="https://idp"), SECRET, "HS256")))
+    for claims in (_claims(), _claims(iss="https://evil")):
+        with pytest.raises(Unauthorized):
+            await verifier.verify(jwt.encode(claims, SECRET, "HS256"))
+
+
+async def test_control_characters_in_sub_are_refused() -> None:
+    verifier = TokenVerifier(jwt_from_env({"JWT_SECRET": SECRET}))
+    with pytest.raises(Unauthorized):
+        await verifier.verify(jwt.encode(_claims(sub="a\x00b"), SECRET, "HS256"))
+
+
+async def test_dev_tokens_verify() -> None:
+    settings = jwt_from_env({"JWT_SECRET": SECRET, "JWT_AUDIENCE": "mine"})
+    principal = await TokenVerifier(settings).verify(issue_dev_token(settings, "bob", ["x"]))
+    assert (principal.sub, principal.roles) == ("bob", ("x",))
+    assert principal.expires_at is not None and principal.expires_at > time.time() + 3500
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env({"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET,
+                                  "API_PORT": "9000", "DEV_TOKENS": "1"})
+    assert (settings.api_port, settings.dev_tokens, settings.jwt.algorithms) == (
+        9000, True, ("HS256",))
+    assert settings.jwt == JwtSettings(secret=SECRET, algorithms=("HS256",))
+
+
+@pytest.mark.parametrize("env", [
+    {"JWT_SECRET": SECRET},  # no DATABASE_URL
+    {"DATABASE_URL": "postgresql://x/y"},  # no key at all
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "JWT_ALGORITHMS": "none"},
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "JWT_ALGORITHMS": "RS256"},
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "API_PORT": "eighty"},
+])
+def test_bad_settings_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(SettingsError):
+        Settings.from_env(env)
