@@ -54,7 +54,7 @@ def run_watch(args: argparse.Namespace) -> int:
         return 1
 
 
-def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("watch", help="print the notifier's frames")
     parser.add_argument("--url", default=os.environ.get("NOTIFIER_URL",
                                                         "ws://localhost:8001/ws"))
