@@ -13,6 +13,7 @@ from typing import Any
 
 import msgspec
 
+from tenant_api.decisions import InvalidFields, check_create
 from tenant_api.wire import CreateTenant
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import (
@@ -98,19 +99,22 @@ async def test_the_pages_fold_matches_the_contracts_fold(open_spa: OpenSpa) -> N
 async def test_the_forms_rules_match_the_apis(open_spa: OpenSpa) -> None:
     valid = {"name": "Acme", "slug": "acme", "plan": "free", "admin_email": "a@acme.example"}
     variants = [
-        {}, {"name": ""}, {"name": "x" * 100}, {"name": "x" * 101},
+        {}, {"name": ""}, {"name": "   "}, {"name": "x" * 100}, {"name": "x" * 101},
+        {"name": "Acme\x00"}, {"name": "Ac\tme"}, {"name": "Acme\n"}, {"name": "Ünïcode ✓"},
         {"slug": "ab"}, {"slug": "abc"}, {"slug": "a" * 40}, {"slug": "a" * 41},
         {"slug": "9abc"}, {"slug": "-abc"}, {"slug": "Abc"}, {"slug": "ab_c"}, {"slug": "a-b-1"},
+        {"slug": "abc\n"},
         {"plan": "gold"}, {"plan": "enterprise"},
         {"admin_email": "nope"}, {"admin_email": "a@b"}, {"admin_email": "a b@c.d"},
-        {"admin_email": "x" * 250 + "@a.io"},
+        {"admin_email": "x" * 250 + "@a.io"}, {"admin_email": "a\x01b@c.io"},
     ]
     samples = [{**valid, **variant} for variant in variants]
 
     def api_accepts(sample: dict[str, str]) -> bool:
+        # The api's two checks: the body's schema, then whole-value patterns.
         try:
-            msgspec.convert(sample, CreateTenant)
-        except msgspec.ValidationError:
+            check_create(msgspec.convert(sample, CreateTenant))
+        except (msgspec.ValidationError, InvalidFields):
             return False
         return True
 

@@ -4,11 +4,14 @@ export const PLANS = ["free", "pro", "enterprise"];
 export const SLUG_PATTERN = /^[a-z][a-z0-9-]{2,39}$/;
 export const NAME_MAX = 100;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+// PostgreSQL text cannot hold NUL, and the api refuses every control character.
+const CONTROL = /[\x00-\x1f\x7f]/;
 
+// Values are checked as they will be sent (the forms trim them first).
 export function validateName(name) {
-  const trimmed = name.trim();
-  if (!trimmed) return "Enter a name.";
-  if (trimmed.length > NAME_MAX) return `Use at most ${NAME_MAX} characters.`;
+  if (!/\S/.test(name)) return "Enter a name.";
+  if (name.length > NAME_MAX) return `Use at most ${NAME_MAX} characters.`;
+  if (CONTROL.test(name)) return "Remove control characters such as tabs or line breaks.";
   return null;
 }
 
@@ -26,7 +29,7 @@ export function validatePlan(plan) {
 
 export function validateEmail(email) {
   if (!email) return "Enter the first admin's email address.";
-  if (email.length > 254 || !EMAIL_PATTERN.test(email)) return "Enter an email address like ada@example.com.";
+  if (email.length > 254 || CONTROL.test(email) || !EMAIL_PATTERN.test(email)) return "Enter an email address like ada@example.com.";
   return null;
 }
 
