@@ -34,19 +34,30 @@ def _decode(seq: int, data: bytes) -> EventBase | None:
         return None
 
 
+def _consecutive(messages: list[StreamMessage], applied: int) -> list[StreamMessage]:
+    """The messages up to the first gap.
+
+    Every message of the stream belongs to the projection and none is ever deleted,
+    so a gap means a lost delivery: applying past it would skip events for good.
+    The caller sees that less was applied than it gave and starts over from there.
+    """
+    for index, (seq, _) in enumerate(messages):
+        if seq != applied + 1 + index:
+            return messages[:index]
+    return messages
+
+
 async def apply_batch(conn: asyncpg.Connection, messages: Sequence[StreamMessage]) -> int:
-    """Apply consecutive messages in one transaction; returns the seq now applied.
+    """Apply messages in one transaction, up to any gap; returns the seq now applied.
 
     The last applied seq is written in the same transaction as the rows, so a
     crash anywhere replays the batch exactly once.
     """
     async with conn.transaction():
         applied = await read_model.applied_seq(conn, for_update=True)
-        fresh = [(seq, data) for seq, data in messages if seq > applied]
+        fresh = _consecutive([(seq, data) for seq, data in messages if seq > applied], applied)
         if not fresh:
             return applied
-        if fresh[0][0] != applied + 1:
-            raise OutOfStep(applied)
         events = [(seq, _decode(seq, data)) for seq, data in fresh]
         ids = list({e.tenant_id for _, e in events if e is not None})
         # Only rows that exist are locked; a create handler claims its slug before it

@@ -16,7 +16,7 @@ from tenant_api.projection import OutOfStep, StreamMessage, apply_batch
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 RETRY_DELAY_SECONDS = 0.5
 
 
@@ -27,7 +27,6 @@ async def open_ordered(js: JetStreamContext, start_seq: int) -> JetStreamContext
         ALL_SUBJECTS, stream=STREAM_NAME, ordered_consumer=True,
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
         config=ConsumerConfig(opt_start_seq=start_seq), idle_heartbeat=2.0,
-        pending_msgs_limit=4 * BATCH_SIZE,
     )
 
 
@@ -91,6 +90,8 @@ class ProjectionRunner:
                 async with self._pool.acquire() as conn:
                     applied = await apply_batch(conn, batch)
                 self._report(applied)
+                if applied < batch[-1][0]:
+                    raise OutOfStep(applied)  # a delivery was lost: resubscribe after it
         finally:
             await sub.unsubscribe()
 

@@ -52,8 +52,11 @@ async def rebuild(database_url: str, nats_url: str) -> RebuildReport:
                 sub = await open_ordered(js, first)
                 try:
                     while applied < head:
-                        batch = await next_batch(sub, timeout=STALL_SECONDS)
-                        applied = await apply_batch(conn, as_stream_messages(batch))
+                        batch = as_stream_messages(await next_batch(sub, timeout=STALL_SECONDS))
+                        applied = await apply_batch(conn, batch)
+                        if applied < batch[-1][0]:  # a delivery was lost: resume after it
+                            await sub.unsubscribe()
+                            sub = await open_ordered(js, applied + 1)
                 finally:
                     await sub.unsubscribe()
             tenants = int(await conn.fetchval("SELECT count(*) FROM tenants"))

@@ -70,8 +70,7 @@ class Runtime:
         pool = await _retry("PostgreSQL", lambda: asyncpg.create_pool(
             self._settings.database_url, min_size=1, max_size=10))
         self.pool = pool
-        async with pool.acquire() as conn:
-            await create_schema(conn)
+        await _retry("the read model's tables", lambda: _create_schema(pool))
         self.projection = ProjectionRunner(js, pool, store.head,
                                            paused=self._projection_paused,
                                            on_applied=self._metrics.projected_seq.set)
@@ -107,6 +106,11 @@ class Runtime:
         if self.pool is not None:
             await self.pool.close()
         log.info("api stopped: NATS drained, PostgreSQL pool closed")
+
+
+async def _create_schema(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await create_schema(conn)
 
 
 async def _retry(what: str, connect: Callable[[], Awaitable[T]]) -> T:
