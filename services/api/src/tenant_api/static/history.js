@@ -42,6 +42,7 @@ export class HistoryDrawer {
     this.status = dialog.querySelector(".history-status");
     this.tenantId = null;
     this.lastSeq = 0;
+    this.early = null; // live events that arrive while the history is loading
     dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
     dialog.addEventListener("close", () => (this.tenantId = null));
     // A click on the backdrop (outside the panel) closes it, as users expect of a drawer.
@@ -51,8 +52,11 @@ export class HistoryDrawer {
   }
 
   async open(tenant) {
+    const load = Symbol("load");
+    this.load = load;
     this.tenantId = tenant.id;
     this.lastSeq = 0;
+    this.early = [];
     this.dialog.querySelector(".drawer-title-name").textContent = tenant.name;
     this.dialog.querySelector(".drawer-subtitle").textContent = `${tenant.slug} · ${tenant.id}`;
     this.list.replaceChildren();
@@ -61,17 +65,23 @@ export class HistoryDrawer {
     this.dialog.showModal();
     try {
       const { items } = await this.api.tenantEvents(tenant.id);
-      if (this.tenantId !== tenant.id) return;
+      if (this.load !== load) return; // another tenant's history was opened meanwhile
       this.status.hidden = true;
+      // The loaded history first, then what arrived meanwhile; append skips what it has.
       for (const { seq, event } of items) this.append(seq, event);
+      for (const [seq, event] of this.early) this.append(seq, event);
     } catch (error) {
-      this.status.textContent = `Could not load the history: ${error.message}`;
+      if (this.load === load) this.status.textContent = `Could not load the history: ${error.message}`;
+    } finally {
+      if (this.load === load) this.early = null;
     }
   }
 
   // Called for every socket event; keeps an open drawer current.
   offer(seq, event) {
-    if (this.tenantId === event.tenant_id && this.dialog.open) this.append(seq, event);
+    if (this.tenantId !== event.tenant_id || !this.dialog.open) return;
+    if (this.early) this.early.push([seq, event]);
+    else this.append(seq, event);
   }
 
   append(seq, event) {

@@ -18,9 +18,10 @@ export class LiveConnection {
   #failures = 0;
   #stopped = false;
 
-  constructor({ url, token, after, onEvent, onState, onUnauthorized }) {
+  constructor({ url, token, tokenExpired, after, onEvent, onState, onUnauthorized }) {
     this.url = url;
     this.token = token;
+    this.tokenExpired = tokenExpired;
     this.after = after;
     this.onEvent = onEvent;
     this.onState = onState;
@@ -47,6 +48,13 @@ export class LiveConnection {
   }
 
   #connect() {
+    // A server may refuse an expired token at the handshake, which the browser reports as a
+    // plain 1006: without this check the page would retry a dead token forever.
+    if (this.tokenExpired()) {
+      this.onState({ state: "expired" });
+      this.onUnauthorized();
+      return;
+    }
     const url = new URL(this.url, location.href);
     url.searchParams.set("access_token", this.token);
     url.searchParams.set("after", String(this.after ?? 0));

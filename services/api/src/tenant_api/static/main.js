@@ -92,6 +92,7 @@ function connect(token, after) {
   const url = config.notifier_url ?? `ws://${location.hostname}:8001/ws`;
   session.live = new LiveConnection({
     url, token, after, onEvent, onState: indicator, onUnauthorized: () => signOut(EXPIRED),
+    tokenExpired: () => isExpired(claimsOf(token)),
   });
   session.live.start();
 }
@@ -171,6 +172,7 @@ function signOut(message) {
   session.live?.stop();
   Object.assign(session, { token: null, me: null, live: null });
   forgetToken();
+  store.reset();
   indicator({ state: message ? "expired" : "offline" });
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   $("#workspace").hidden = true;

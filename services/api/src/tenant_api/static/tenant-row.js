@@ -67,11 +67,16 @@ function updateProgress(row, tenant, now) {
   bar.setAttribute("aria-label", `${tenant.status} ${tenant.name}`);
   const determinate = moving && tenant.progress > 0;
   bar.classList.toggle("indeterminate", moving && !determinate);
-  if (determinate) bar.setAttribute("aria-valuenow", String(tenant.progress));
-  else bar.removeAttribute("aria-valuenow");
-  row.querySelector(".bar-fill").style.width = determinate ? `${tenant.progress}%` : "";
   const stage = stageLabel(tenant.stage);
   const stageText = determinate ? `${stage || tenant.status} · ${tenant.progress}%` : stage || `${tenant.status}…`;
+  if (determinate) {
+    bar.setAttribute("aria-valuenow", String(tenant.progress));
+    bar.setAttribute("aria-valuetext", `${stage || tenant.status}, ${tenant.progress}%`);
+  } else {
+    bar.removeAttribute("aria-valuenow");
+    bar.removeAttribute("aria-valuetext");
+  }
+  row.querySelector(".bar-fill").style.width = determinate ? `${tenant.progress}%` : "";
   setText(row, ".stage", moving ? stageText : "");
 
   const note = attemptNote(tenant, now);
