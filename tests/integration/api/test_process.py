@@ -115,8 +115,7 @@ async def test_readyz_waits_for_nats(api_database: str) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
-def test_sigterm_stops_it_cleanly(api_process: RunningApi, api_nats: NatsServer,
-                                  api_database: str) -> None:
+def test_sigterm_stops_it_cleanly(api_nats: NatsServer, api_database: str) -> None:
     running = RunningApi(_env(api_nats.url, api_database, free_port()))
     wait_http_ok(f"{running.url}/readyz", 30, running.service)
     started = time.monotonic()

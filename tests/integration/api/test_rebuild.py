@@ -8,6 +8,7 @@ import sys
 
 import asyncpg
 
+from tenant_api.rebuild import rebuild
 from tenant_contracts.events import (
     TenantActive,
     TenantChanges,
@@ -89,3 +90,23 @@ async def test_rebuild_equals_the_live_read_model(api_nats: NatsServer, fresh_da
 
     rebuilt = await _snapshot(fresh_database)
     assert rebuilt == live
+
+
+async def test_a_running_api_carries_on_after_a_rebuild(
+        api_nats: NatsServer, fresh_database: str, provisioner: Provisioner) -> None:
+    async with running_api(settings(api_nats.url, fresh_database)) as api:
+        user = new_user()
+        before = await api.create(user)
+        await api.wait_projected()
+        report = await rebuild(fresh_database, api_nats.url)
+        assert report.tenants >= 1
+        # Reads and writes keep working on the new tables, and so does the projection.
+        assert (await api.get(user, before["id"])).status_code == 200
+        after = await api.create(user)
+        await provisioner.append(after, TenantProvisioning, attempt=1)
+        head = await api.wait_projected()
+        got = (await api.get(user, after["id"])).json()
+        assert (got["status"], got["version"]) == ("Provisioning", head)
+        live = await _snapshot(fresh_database)
+    await rebuild(fresh_database, api_nats.url)
+    assert await _snapshot(fresh_database) == live
