@@ -72,7 +72,7 @@ class TenantCommands:
 
     async def _current(self, conn: asyncpg.Connection, tenant_id: uuid.UUID) -> Tenant:
         tenant = await read_model.get(conn, tenant_id)
-        if tenant is None:  # the read model is being rebuilt: the stream has the truth
+        if tenant is None:  # the key and the row commit together, but the stream decides
             tenant = current_state(await self._store.history(tenant_id))
         assert tenant is not None
         return tenant
