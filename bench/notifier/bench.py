@@ -22,7 +22,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -72,13 +72,16 @@ class Receiver:
         self.expected = 0
         self.all_received = asyncio.Event()
 
-    async def session(self, url: str, ready: Callable[[], None]) -> None:
+    async def session(self, url: str, ready: Callable[[], None],
+                      opening: asyncio.Semaphore) -> None:
+        await opening.acquire()  # browsers arrive spread out, not as one SYN flood
         async with websockets.connect(url, open_timeout=60, ping_interval=None,
                                       max_queue=1024) as ws:
             async for message in ws:
                 now = time.time_ns()
                 frame = _decode_frame(message)
                 if frame.type == "welcome":
+                    opening.release()
                     ready()
                 elif frame.event is not None and frame.event.message:
                     self.latencies.append((now - int(frame.event.message)) / 1e6)
@@ -86,16 +89,6 @@ class Receiver:
                     self.last_at = time.monotonic()
                     if self.frames == self.expected:
                         self.all_received.set()
-
-
-async def bounded(coros: list[Awaitable[None]], at_once: int) -> None:
-    gate = asyncio.Semaphore(at_once)
-
-    async def one(coro: Awaitable[None]) -> None:
-        async with gate:
-            await coro
-
-    await asyncio.gather(*(one(c) for c in coros))
 
 
 async def run(args: argparse.Namespace, nats_url: str) -> None:
@@ -133,7 +126,8 @@ async def run(args: argparse.Namespace, nats_url: str) -> None:
                 opened.set()
 
         started = time.monotonic()
-        tasks = [asyncio.create_task(receiver.session(url, ready)) for url in urls]
+        opening = asyncio.Semaphore(args.connect_concurrency)
+        tasks = [asyncio.create_task(receiver.session(url, ready, opening)) for url in urls]
         gate_task = asyncio.create_task(opened.wait())
         await asyncio.wait([gate_task, *tasks], return_when=asyncio.FIRST_COMPLETED)
         if not opened.is_set():
@@ -216,6 +210,8 @@ def main() -> None:
     parser.add_argument("--admins", type=int, default=10)
     parser.add_argument("--rate", type=float, default=200.0,
                         help="events appended per second; 0 = as fast as acks come back")
+    parser.add_argument("--connect-concurrency", type=int, default=200,
+                        help="sessions being opened at the same time")
     parser.add_argument("--buffer", type=int, default=1024, help="NOTIFIER_SESSION_BUFFER")
     parser.add_argument("--nats-url", help="use this server instead of a fresh one")
     args = parser.parse_args()

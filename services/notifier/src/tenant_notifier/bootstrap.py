@@ -31,11 +31,25 @@ log = logging.getLogger("tenant_notifier")
 
 
 async def run(settings: Settings) -> None:
+    feeds: list[StreamFeed] = []  # set once started; the reconnect callback needs it
+    resuming: set[asyncio.Task[None]] = set()
+
+    async def on_reconnected() -> None:
+        for feed in feeds:
+            task = asyncio.create_task(feed.resume())
+            resuming.add(task)
+            task.add_done_callback(resuming.discard)
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("NATS: %s", exc or type(exc).__name__)
+
     nc = await nats.connect(settings.nats_url, name="tenant-notifier",
-                            max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+                            max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                            reconnected_cb=on_reconnected, error_cb=on_error)
     js = nc.jetstream()
     await ensure_stream(js, settings.stream_replicas)
     feed = await StreamFeed.start(js, settings.window, Stats())
+    feeds.append(feed)
     sessions = Sessions(settings=settings, hub=feed.hub, verifier=TokenVerifier(settings.jwt),
                         open_replay=lambda after: StreamReplay.open(js, after),
                         refresh_stream_head=feed.refresh_stream_head)
@@ -47,6 +61,7 @@ async def run(settings: Settings) -> None:
         ping_interval=None,  # our own heartbeat per session (connection.py)
         max_size=MAX_CLIENT_FRAME, max_queue=4, compression=None,
         close_timeout=settings.close_timeout,
+        backlog=1024,  # a replica restart sends its thousands of clients to the others at once
     )
     log.info("notifier listening on %s:%d", settings.host, settings.port)
 

@@ -8,6 +8,7 @@ the tail and clients resume with `after`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable
@@ -52,15 +53,34 @@ class StreamFeed:
         start = max(state.first_seq, state.last_seq - window + 1, 1)
         hub = Hub(EventWindow(window, floor=start - 1), stats, stream_last_seq=state.last_seq)
         feed = cls(js, hub)
-        # An ordered consumer re-creates itself at the next seq after any gap or
-        # reconnect, so the hub sees every message once and in order.
-        feed._sub = await js.subscribe(
-            ALL_SUBJECTS, stream=STREAM_NAME, cb=feed._on_message, ordered_consumer=True,
+        await feed._subscribe(start)
+        log.info("reading %s from seq %d (head %d)", STREAM_NAME, start, state.last_seq)
+        return feed
+
+    async def _subscribe(self, start: int) -> None:
+        # An ordered consumer re-creates itself at the next seq after a gap or a
+        # missed heartbeat, so the hub sees every message once and in order.
+        self._sub = await self._js.subscribe(
+            ALL_SUBJECTS, stream=STREAM_NAME, cb=self._on_message, ordered_consumer=True,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             config=ConsumerConfig(opt_start_seq=start), idle_heartbeat=5.0,
         )
-        log.info("reading %s from seq %d (head %d)", STREAM_NAME, start, state.last_seq)
-        return feed
+
+    async def resume(self) -> None:
+        """After a reconnect: the server that held our in-memory consumer may be gone
+        (restarted, or another cluster node), so start a new one right after the head
+        rather than wait for missed heartbeats to tell."""
+        old, self._sub = self._sub, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                await old.unsubscribe()
+        try:
+            await self._subscribe(self.hub.window.head + 1)
+            log.info("feed resumed after seq %d", self.hub.window.head)
+        except Exception:
+            # the ordered consumer's own heartbeat check is the fallback: keep the old one
+            log.exception("feed not resumed; relying on heartbeats")
+            self._sub = old
 
     async def _on_message(self, msg: Msg) -> None:
         meta = msg.metadata
