@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import shutil
 import signal
@@ -17,6 +18,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -32,7 +35,7 @@ from tests.integration.api.support import auth
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
-EXAMPLES_PER_OPERATION = 100
+EXAMPLES_PER_OPERATION = 60
 
 
 def _env(nats_url: str, database_url: str, port: int) -> dict[str, str]:
@@ -79,6 +82,11 @@ def api_process(api_nats: NatsServer, api_database: str) -> Iterator[RunningApi]
     running.stop_gracefully()
 
 
+def _has_inputs(operation: APIOperation) -> bool:
+    return any(len(group) for group in (operation.path_parameters, operation.query,
+                                        operation.headers, operation.body))
+
+
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         api_process: RunningApi) -> None:
     schema = schemathesis.openapi.from_url(f"{api_process.url}/schema/openapi.json")
@@ -87,15 +95,20 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 11
 
-    for operation in operations:
-        @given(case=operation.as_strategy())
+    # Valid requests and invalid ones (wrong types, broken constraints, missing fields).
+    for operation, mode in itertools.product(operations, GenerationMode):
+        if mode is GenerationMode.NEGATIVE and not _has_inputs(operation):
+            continue  # nothing to get wrong
+
+        @given(case=operation.as_strategy(generation_mode=mode))
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def fuzz(case: schemathesis.Case) -> None:
             case.call_and_validate(base_url=api_process.url, headers=headers, checks=CHECKS)
 
         fuzz()
-    print(f"\nschemathesis: {len(operations)} operations x {EXAMPLES_PER_OPERATION} examples "
+    print(f"\nschemathesis: {len(operations)} operations x 2 modes x {EXAMPLES_PER_OPERATION} "
+          "examples "
           f"in {time.monotonic() - started:.1f} s")
 
 
