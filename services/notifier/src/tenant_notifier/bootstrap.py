@@ -11,7 +11,7 @@ import nats
 from websockets.asyncio.server import serve
 
 from tenant_notifier.auth import TokenVerifier
-from tenant_notifier.connection import Sessions, close_all
+from tenant_notifier.connection import Sessions
 from tenant_notifier.http import http_routes
 from tenant_notifier.hub import Stats
 from tenant_notifier.metrics import Metrics
@@ -72,7 +72,7 @@ async def run(settings: Settings) -> None:
     await stop.wait()
 
     log.info("shutting down: closing %d sessions with 1012", len(sessions.open))
-    close_all(sessions, CLOSE_RESTARTING, "server restarting")
+    sessions.close_all(CLOSE_RESTARTING, "server restarting")
     server.close(close_connections=True, code=CLOSE_RESTARTING, reason="server restarting")
     try:
         async with asyncio.timeout(settings.close_timeout + 1):

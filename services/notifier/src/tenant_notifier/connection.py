@@ -9,7 +9,6 @@ on) and the heartbeat. Whichever decides the session is over calls
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -65,6 +64,10 @@ class Sessions:
         finally:
             self.hub.unregister(session)
             self.open.discard(session)
+
+    def close_all(self, code: int, reason: str) -> None:
+        for session in list(self.open):
+            session.request_close(code, reason)
 
 
 class _Run:
@@ -140,9 +143,9 @@ class _Run:
         except ConnectionClosed:
             return
         except Exception:
-            log.exception("session %s failed to replay", self.session.session_id)
+            log.exception("session %s failed", self.session.session_id)
             self.session.request_close(CLOSE_INTERNAL_ERROR,
-                                       "replay failed: reconnect with after=<last seq>")
+                                       "server error: reconnect with after=<last seq>")
 
     async def _catch_up(self, after: int) -> None:
         """Send what the session missed, then go live with no gap and no duplicate."""
@@ -163,7 +166,7 @@ class _Run:
                         if replay is not None:
                             await replay.close()
                         replay = await self.sessions.open_replay(cursor)
-                    self.stats.stream_replays += 1
+                        self.stats.stream_replays += 1
                     frames = await replay.read(visible)
                     cursor = replay.position
                 for frame in frames:
@@ -198,8 +201,3 @@ class _Run:
             except ConnectionClosed:
                 return
 
-
-def close_all(sessions: Sessions, code: int, reason: str) -> None:
-    for session in list(sessions.open):
-        with contextlib.suppress(Exception):
-            session.request_close(code, reason)
