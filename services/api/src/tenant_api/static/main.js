@@ -3,7 +3,7 @@ import { createApi, loadAllTenants, loadConfig } from "./api.js";
 import { setUpIndicator } from "./connection.js";
 import { setUpCreateForm } from "./create-form.js";
 import { setUpDeleteDialog, setUpEditDialog } from "./dialogs.js";
-import { HistoryDrawer } from "./history.js";
+import { describe, HistoryDrawer } from "./history.js";
 import { LiveConnection } from "./live.js";
 import { claimsOf, forgetToken, isExpired, storedToken, storeToken } from "./session.js";
 import { setUpSignIn } from "./signin.js";
@@ -128,7 +128,7 @@ function announce(tenant, event) {
   if (event.type === "TenantActive") {
     toasts.show({ tone: "success", title: `${tenant.name} is active`, body: `Database ${event.database} is ready.` });
   } else if (event.type === "TenantUpdated") {
-    toasts.show({ tone: "success", title: `${tenant.name} is updated`, body: `Plan ${tenant.plan}.` });
+    toasts.show({ tone: "success", title: `${tenant.name} is updated`, body: `Saved: ${describe(event)}.` });
   } else if (event.type === "TenantFailed") {
     toasts.show({ tone: "danger", title: `${tenant.name} failed`, body: `After ${event.attempts} attempts: ${event.error}` });
   }
