@@ -1,10 +1,12 @@
-"""The SPA's pure modules, run in Chromium: error parsing, backoff, times and notes."""
+"""The SPA's modules on their own, in Chromium: error parsing, backoff, retry notes."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tests.e2e.browser.conftest import OpenSpa
+from tests.e2e.browser.spa import unique
+from tests.e2e.browser.stack import BrowserStack
 
 FIELDS = ["name", "slug", "plan", "admin_email"]
 
@@ -69,3 +71,23 @@ async def test_retry_notes_count_down_and_failures_say_how_many_attempts(
         "Failed after 3 attempts: refused",
         None,
     ]
+
+
+async def test_the_apis_own_validation_errors_land_on_their_fields(
+    open_spa: OpenSpa, stack: BrowserStack,
+) -> None:
+    bodies = [
+        {"name": "Fine", "slug": "9bad", "admin_email": "a@b.io"},
+        {"name": "Fine", "slug": "fine-slug", "admin_email": "nope"},
+        {"name": "Fine", "slug": "fine-slug", "admin_email": "a@b.io", "plan": "gold"},
+    ]
+    answers = await run(open_spa, "api.js", """
+        const api = m.createApi({ getToken: () => arg.token, onUnauthorized: () => {} });
+        const out = [];
+        for (const body of arg.bodies) {
+          try { await api.createTenant(body, crypto.randomUUID()); out.push(null); }
+          catch (error) { out.push([error.status, error.problem.fieldErrors]); }
+        }
+        return out;""", {"token": stack.platform.token(unique("val")), "bodies": bodies})
+    fields = [(status, sorted(errors)) for status, errors in answers]
+    assert fields == [(422, ["slug"]), (422, ["admin_email"]), (422, ["plan"])], answers
