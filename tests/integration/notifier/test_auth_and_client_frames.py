@@ -8,6 +8,7 @@ import socket
 import time
 import uuid
 
+import httpx
 import jwt
 import pytest
 import websockets
@@ -132,6 +133,10 @@ async def test_healthz_metrics_and_unknown_paths(notifier: NotifierProcess) -> N
     for name in ("notifier_sessions_open", "notifier_frames_sent_total",
                  "notifier_sessions_closed_slow_total", "notifier_stream_lag_messages"):
         assert name in metrics, name
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{notifier.port}") as http:
+        for path, body in (("/healthz", "ok\n"), ("/readyz", "ready\n")):
+            response = await http.get(path)
+            assert response.status_code == 200 and response.text == body
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with websockets.connect(f"ws://127.0.0.1:{notifier.port}/elsewhere"):
             pass

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
@@ -32,9 +32,15 @@ YIELD_EVERY = 64
 async def ensure_stream(js: JetStreamContext, replicas: int) -> None:
     try:
         await js.stream_info(STREAM_NAME)
+        return  # an existing stream is left as it is
     except NotFoundError:
+        pass
+    try:
         await js.add_stream(StreamConfig.from_response(stream_config(replicas)))
         log.info("created stream %s", STREAM_NAME)
+    except BadRequestError:
+        # Another service created it meanwhile (with a config of its own): that one stands.
+        await js.stream_info(STREAM_NAME)
 
 
 class StreamFeed:
