@@ -39,7 +39,8 @@ def test_http_services_are_probed_on_their_health_routes() -> None:
     assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
     notifier = deployments["notifier"]["spec"]["template"]["spec"]["containers"][0]
-    assert notifier["livenessProbe"]["httpGet"]["port"] == 8001
+    assert notifier["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": 8001}
+    assert notifier["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 8001}
 
 
 def test_stream_has_three_replicas_on_a_three_node_cluster() -> None:
