@@ -15,7 +15,12 @@ def run_rebuild(args: argparse.Namespace) -> int:
         return 2
     from tenant_api.rebuild import rebuild
 
-    report = asyncio.run(rebuild(args.database_url, args.nats_url))
+    try:
+        report = asyncio.run(rebuild(args.database_url, args.nats_url))
+    except Exception as exc:  # the transaction rolled back: the old read model stands
+        print(f"tenantctl projections rebuild failed, nothing changed: {exc!r}",
+              file=sys.stderr)
+        return 1
     print(f"rebuilt the read model from seq 1: {report.events} events, {report.tenants} "
           f"tenants in {report.seconds:.2f} s ({report.rate:.0f} events/s)", flush=True)
     return 0

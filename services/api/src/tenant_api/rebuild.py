@@ -30,14 +30,21 @@ class RebuildReport:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
+async def _ignore(error: Exception) -> None:
+    """The failure reaches the caller as the connect's exception; no traceback spam."""
+
+
 async def rebuild(database_url: str, nats_url: str) -> RebuildReport:
     """One transaction: readers see the old read model until the new one is complete.
 
     A running api keeps serving; its projection waits for the commit, notices the
     new position and carries on from there.
     """
-    nc = await nats.connect(nats_url, name="tenantctl-rebuild")
-    conn = await asyncpg.connect(database_url)
+    # A one-off command: fail fast instead of retrying like a service.
+    nc = await nats.connect(nats_url, name="tenantctl-rebuild", allow_reconnect=False,
+                            max_reconnect_attempts=1, reconnect_time_wait=0.5,
+                            connect_timeout=5, error_cb=_ignore)
+    conn = await asyncpg.connect(database_url, timeout=10)
     try:
         await create_schema(conn)  # idempotency keys and friends, if this database is new
         started = time.perf_counter()

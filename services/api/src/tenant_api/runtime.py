@@ -62,7 +62,7 @@ class Runtime:
     async def _connect(self) -> None:
         self.nc = await _retry("NATS", lambda: nats.connect(
             self._settings.nats_url, name="tenant-api", max_reconnect_attempts=-1,
-            reconnect_time_wait=CONNECT_RETRY_SECONDS))
+            reconnect_time_wait=CONNECT_RETRY_SECONDS, error_cb=_log_nats_error))
         js = self.nc.jetstream()
         store = EventStore(js)
         await _retry("the TENANTS stream", lambda: store.ensure_stream(
@@ -106,6 +106,11 @@ class Runtime:
         if self.pool is not None:
             await self.pool.close()
         log.info("api stopped: NATS drained, PostgreSQL pool closed")
+
+
+async def _log_nats_error(error: Exception) -> None:
+    # nats-py keeps reconnecting by itself; one line per failure is enough.
+    log.warning("NATS: %r", error)
 
 
 async def _create_schema(pool: asyncpg.Pool) -> None:

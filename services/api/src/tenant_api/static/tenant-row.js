@@ -102,29 +102,32 @@ function quietText(tenant) {
 }
 
 function updateTimes(row, tenant, now) {
-  const updated = row.querySelector(".updated");
-  updated.dateTime = tenant.updated_at;
-  updated.title = `Updated ${absoluteTime(tenant.updated_at)}`;
-  updated.textContent = relativeTime(tenant.updated_at, now);
-  const created = row.querySelector(".created");
-  created.dateTime = tenant.created_at;
-  created.title = `Created ${absoluteTime(tenant.created_at)}`;
-  created.textContent = `created ${relativeTime(tenant.created_at, now)}`;
+  for (const [selector, iso, label] of [[".updated", tenant.updated_at, "Updated"],
+                                        [".created", tenant.created_at, "Created"]]) {
+    const element = row.querySelector(selector);
+    if (element.dateTime !== iso) {
+      element.dateTime = iso;
+      element.title = `${label} ${absoluteTime(iso)}`;
+    }
+    const relative = relativeTime(iso, now);
+    setText(row, selector, selector === ".created" ? `created ${relative}` : relative);
+  }
 }
 
 function updateActions(row, tenant, inFlight) {
   const busy = isBusy(tenant);
   const gone = tenant.status === "Deleted";
   const action = (name) => row.querySelector(`[data-action="${name}"]`);
-  const label = (name, text) => {
+  const label = (name, verb, title) => {
     const button = action(name);
-    button.setAttribute("aria-label", `${text} ${tenant.name}`);
-    button.title = busy && name !== "history" && name !== "retry" ? `${text} (wait until ${tenant.status.toLowerCase()} has finished)` : text;
+    button.setAttribute("aria-label", `${verb} ${tenant.name}`);
+    button.title = title;
   };
-  label("history", "History of");
-  label("edit", "Edit");
-  label("delete", "Delete");
-  action("retry").setAttribute("aria-label", `Retry ${tenant.name}`);
+  const unlessBusy = (title) => (busy ? `${title}: not while the tenant is busy` : title);
+  label("history", "History of", "History");
+  label("edit", "Edit", unlessBusy("Edit name or plan"));
+  label("delete", "Delete", unlessBusy("Delete"));
+  label("retry", "Retry", "Provision again");
 
   const retry = action("retry");
   retry.hidden = tenant.status !== "Failed";
