@@ -15,12 +15,14 @@ from tenant_contracts.events import (
     TenantAttemptFailed,
     TenantDeleted,
     TenantDeleting,
+    TenantDeletionRequested,
     TenantFailed,
     TenantProgress,
     TenantProvisioning,
     TenantRequested,
     TenantRetryRequested,
     TenantUpdated,
+    TenantUpdateRequested,
     TenantUpdating,
 )
 
@@ -36,6 +38,15 @@ class Status(StrEnum):
 
 
 BUSY_STATUSES = frozenset({Status.PENDING, Status.PROVISIONING, Status.UPDATING, Status.DELETING})
+
+# The statuses in which a tenant accepts each later request. The api refuses the
+# rest with 409, so the provisioner never receives a request it could only skip
+# (an unanswered request would leave the tenant looking busy for ever).
+ACCEPTS_IN: dict[type[EventBase], frozenset[Status]] = {
+    TenantUpdateRequested: frozenset({Status.ACTIVE}),
+    TenantRetryRequested: frozenset({Status.FAILED}),
+    TenantDeletionRequested: frozenset({Status.ACTIVE, Status.FAILED}),
+}
 
 # Provisioning stages in order, each with the percent reached when it starts.
 STAGES: tuple[tuple[str, int], ...] = (

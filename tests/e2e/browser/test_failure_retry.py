@@ -33,13 +33,16 @@ async def test_a_failed_tenant_shows_its_error_and_retry_brings_it_to_active(
 
         retry = row.get_by_role("button", name="Retry Downtime Ltd")
         await expect(retry).to_be_enabled()
-        await expect(row.get_by_role("button", name="Edit Downtime Ltd")).to_be_enabled()
+        # No database to update: only Retry or Delete apply to a Failed tenant.
+        await expect(row.get_by_role("button", name="Edit Downtime Ltd")).to_be_disabled()
+        await expect(row.get_by_role("button", name="Delete Downtime Ltd")).to_be_enabled()
     finally:
         await asyncio.to_thread(cluster.start)
 
     await retry.click()
     await spa.expect_status(slug, "Active")
     await expect(retry).to_be_hidden()
+    await expect(row.get_by_role("button", name="Edit Downtime Ltd")).to_be_enabled()
     await expect(row.locator(".note")).to_be_hidden()
     statuses = await spa.statuses_seen(slug)
     assert statuses[statuses.index("Failed"):] == ["Failed", "Pending", "Provisioning", "Active"]

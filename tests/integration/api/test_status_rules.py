@@ -120,6 +120,21 @@ async def test_failed_tenant_can_be_deleted(api: Api, provisioner: Provisioner) 
     assert await _retry(api, user, tenant) == 409  # the deletion request is pending
 
 
+async def test_failed_tenant_refuses_a_patch_so_it_never_sticks(
+        api: Api, provisioner: Provisioner) -> None:
+    # A Failed tenant has no database to update: the provisioner would skip the
+    # request, and an unanswered request would leave the tenant busy for good.
+    user = new_user()
+    tenant = await api.create(user)
+    await provisioner.append(tenant, TenantProvisioning, attempt=1)
+    await provisioner.append(tenant, TenantFailed, error="boom", attempts=1)
+    response = await api.client.patch(f"/api/v1/tenants/{tenant['id']}", json={"plan": "pro"},
+                                      headers=auth(user))
+    assert response.status_code == 409, response.text
+    assert "Active" in response.json()["detail"]
+    assert await _retry(api, user, tenant) == 202
+
+
 async def test_concurrent_patches_accept_exactly_one(api: Api, provisioner: Provisioner) -> None:
     user = new_user()
     tenant = await _active(api, provisioner, user)

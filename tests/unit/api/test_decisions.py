@@ -60,28 +60,30 @@ REQUESTED = (TenantRequested,)
 PROVISIONING = (*REQUESTED, TenantProvisioning)
 ACTIVE = (*PROVISIONING, TenantActive)
 FAILED = (*PROVISIONING, TenantFailed)
-RULES = [  # history, may update/delete?, may retry?
-    (REQUESTED, False, False),
-    (PROVISIONING, False, False),
-    (ACTIVE, True, False),
-    (FAILED, True, True),
-    ((*ACTIVE, TenantUpdateRequested), False, False),
-    ((*ACTIVE, TenantUpdateRequested, TenantUpdating), False, False),
-    ((*ACTIVE, TenantUpdateRequested, TenantUpdating, TenantUpdated), True, False),
-    ((*FAILED, TenantRetryRequested), False, False),
-    ((*FAILED, TenantDeletionRequested), False, False),
-    ((*ACTIVE, TenantDeletionRequested, TenantDeleting), False, False),
-    ((*ACTIVE, TenantDeletionRequested, TenantDeleting, TenantDeleted), False, False),
+RULES = [  # history, may update?, may delete?, may retry?
+    (REQUESTED, False, False, False),
+    (PROVISIONING, False, False, False),
+    (ACTIVE, True, True, False),
+    # A Failed tenant has no database to update: only deletion or a retry applies.
+    (FAILED, False, True, True),
+    ((*ACTIVE, TenantUpdateRequested), False, False, False),
+    ((*ACTIVE, TenantUpdateRequested, TenantUpdating), False, False, False),
+    ((*ACTIVE, TenantUpdateRequested, TenantUpdating, TenantUpdated), True, True, False),
+    ((*FAILED, TenantRetryRequested), False, False, False),
+    ((*FAILED, TenantDeletionRequested), False, False, False),
+    ((*ACTIVE, TenantDeletionRequested, TenantDeleting), False, False, False),
+    ((*ACTIVE, TenantDeletionRequested, TenantDeleting, TenantDeleted), False, False, False),
 ]
 
 
-@pytest.mark.parametrize(("types", "manageable", "retryable"), RULES)
-def test_status_rules(types: tuple[type[EventBase], ...], manageable: bool,
+@pytest.mark.parametrize(("types", "updatable", "deletable", "retryable"), RULES)
+def test_status_rules(types: tuple[type[EventBase], ...], updatable: bool, deletable: bool,
                       retryable: bool) -> None:
     history = _history(*types)
-    for decide in (lambda: decide_update(history, ALICE, UpdateTenant(name="x")),
-                   lambda: decide_delete(history, ALICE)):
-        if manageable:
+    for allowed, decide in ((updatable, lambda: decide_update(history, ALICE,
+                                                              UpdateTenant(name="x"))),
+                            (deletable, lambda: decide_delete(history, ALICE))):
+        if allowed:
             assert decide().tenant_id == TID
         else:
             with pytest.raises(TenantConflict):

@@ -21,6 +21,7 @@ from tenant_contracts.events import (
     TenantUpdateRequested,
 )
 from tenant_contracts.tenant import (
+    ACCEPTS_IN,
     BUSY_STATUSES,
     SLUG_PATTERN,
     NotRequested,
@@ -101,12 +102,17 @@ def is_busy(tenant: Tenant, history: History) -> bool:
     return tenant.status in BUSY_STATUSES or isinstance(history[-1][1], REQUEST_TYPES)
 
 
-def _manageable(history: History, principal: Principal) -> Tenant:
+def _manageable(history: History, principal: Principal, request: type[EventBase]) -> Tenant:
     tenant = visible(history, principal)
     if tenant.status is Status.DELETED:
         raise TenantConflict("the tenant is deleted")
     if is_busy(tenant, history):
         raise TenantConflict(f"the tenant is busy ({tenant.status}); try again when it settles")
+    accepted = ACCEPTS_IN[request]
+    if tenant.status not in accepted:
+        allowed = " or ".join(sorted(accepted))
+        raise TenantConflict(f"only a tenant that is {allowed} accepts this "
+                             f"(it is {tenant.status})")
     return tenant
 
 
@@ -116,20 +122,18 @@ def decide_update(
     check_update(update)
     if update.name is None and update.plan is None:
         raise InvalidRequest("nothing to change: give name and/or plan")
-    tenant = _manageable(history, principal)
+    tenant = _manageable(history, principal, TenantUpdateRequested)
     return TenantUpdateRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub,
                                  changes=TenantChanges(name=update.name, plan=update.plan))
 
 
 def decide_retry(history: History, principal: Principal) -> TenantRetryRequested:
-    tenant = _manageable(history, principal)
-    if tenant.status is not Status.FAILED:
-        raise TenantConflict(f"only a Failed tenant can be retried (it is {tenant.status})")
+    tenant = _manageable(history, principal, TenantRetryRequested)
     return TenantRetryRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub)
 
 
 def decide_delete(history: History, principal: Principal) -> TenantDeletionRequested:
-    tenant = _manageable(history, principal)
+    tenant = _manageable(history, principal, TenantDeletionRequested)
     return TenantDeletionRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub)
 
 

@@ -125,7 +125,9 @@ function updateActions(row, tenant, inFlight) {
   };
   const unlessBusy = (title) => (busy ? `${title}: not while the tenant is busy` : title);
   label("history", "History of", "History");
-  label("edit", "Edit", unlessBusy("Edit name or plan"));
+  // Only an Active tenant has a database to update (the api answers 409 otherwise).
+  const editable = tenant.status === "Active";
+  label("edit", "Edit", editable ? unlessBusy("Edit name or plan") : "Edit: only an Active tenant");
   label("delete", "Delete", unlessBusy("Delete"));
   label("retry", "Retry", "Provision again");
 
@@ -137,6 +139,7 @@ function updateActions(row, tenant, inFlight) {
     action(name).hidden = gone;
     action(name).disabled = busy || inFlight;
   }
+  action("edit").disabled ||= !editable;
 }
 
 function setText(row, selector, text) {
