@@ -1,0 +1,97 @@
+"""Projection rebuild rate (not a test): events per second replayed into the read model.
+
+    uv run python bench/api/rebuild.py [--tenants 3000]
+
+Starts its own nats-server and PostgreSQL, appends each tenant's whole happy
+path through the contract (7 events: requested, provisioning, 4 x progress,
+active), then runs `tenantctl projections rebuild` exactly as an operator would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import asyncpg
+import nats
+from nats.js.api import StreamConfig
+
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import (
+    EventBase,
+    TenantActive,
+    TenantProgress,
+    TenantProvisioning,
+    TenantRequested,
+)
+from tenant_contracts.stream import stream_config
+from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
+from tenant_contracts.tenant import STAGES
+from tenantctl.nats_server import NatsServer
+from tenantctl.postgres import PostgresCluster
+
+
+def happy_path(index: int) -> list[EventBase]:
+    common = {"tenant_id": uuid.uuid4(), "owner": f"user-{index % 50}"}
+    return [
+        TenantRequested(**common, actor=common["owner"], name=f"Tenant {index}",
+                        slug=f"bench-{index}", plan="free", admin_email=f"a{index}@x.test"),
+        TenantProvisioning(**common, actor="system", attempt=1),
+        *[TenantProgress(**common, actor="system", stage=stage, percent=percent)
+          for stage, percent in STAGES],
+        TenantActive(**common, actor="system", database=f"tenant_bench_{index}"),
+    ]
+
+
+async def append_all(nats_url: str, tenants: int) -> int:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await js.add_stream(StreamConfig.from_response(stream_config()))
+    count = 0
+    for index in range(tenants):
+        last = 0
+        for event in happy_path(index):
+            ack = await js.publish(event_subject(event), encode_event(event), stream=STREAM_NAME,
+                                   headers=append_headers(event, last))
+            last, count = ack.seq, count + 1
+    await nc.close()
+    return count
+
+
+async def create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    await conn.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenants", type=int, default=3000)
+    args = parser.parse_args()
+    store = Path(tempfile.mkdtemp(prefix="bench-rebuild-nats-"))
+    server = NatsServer(store_dir=store).start()
+    cluster = PostgresCluster.temporary().init().start()
+    try:
+        events = asyncio.run(append_all(server.url, args.tenants))
+        asyncio.run(create_database(cluster.url(), "read_model"))
+        print(f"{events} events of {args.tenants} tenants in the stream, 2 cores", flush=True)
+        env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), "NATS_URL": server.url}
+        for run in (1, 2):
+            print(f"run {run}: ", end="", flush=True)
+            subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],
+                           env=env, check=True)
+    finally:
+        cluster.remove()
+        server.stop()
+        shutil.rmtree(store, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
