@@ -39,14 +39,15 @@ from tenantctl.postgres import PostgresCluster
 
 
 def happy_path(index: int) -> list[EventBase]:
-    common = {"tenant_id": uuid.uuid4(), "owner": f"user-{index % 50}"}
+    tenant_id, owner = uuid.uuid4(), f"user-{index % 50}"
     return [
-        TenantRequested(**common, actor=common["owner"], name=f"Tenant {index}",
+        TenantRequested(tenant_id=tenant_id, owner=owner, actor=owner, name=f"Tenant {index}",
                         slug=f"bench-{index}", plan="free", admin_email=f"a{index}@x.test"),
-        TenantProvisioning(**common, actor="system", attempt=1),
-        *[TenantProgress(**common, actor="system", stage=stage, percent=percent)
-          for stage, percent in STAGES],
-        TenantActive(**common, actor="system", database=f"tenant_bench_{index}"),
+        TenantProvisioning(tenant_id=tenant_id, owner=owner, actor="system", attempt=1),
+        *[TenantProgress(tenant_id=tenant_id, owner=owner, actor="system", stage=stage,
+                         percent=percent) for stage, percent in STAGES],
+        TenantActive(tenant_id=tenant_id, owner=owner, actor="system",
+                     database=f"tenant_bench_{index}"),
     ]
 
 

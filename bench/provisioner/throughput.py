@@ -18,6 +18,7 @@ from pathlib import Path
 
 import asyncpg
 import nats
+from nats.aio.msg import Msg
 
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantRequested
@@ -45,7 +46,7 @@ async def provisioners(nats_url: str, pg: PostgresCluster, tenants: int, process
         done = asyncio.Event()
         active: set[str] = set()
 
-        async def on_active(msg: nats.aio.msg.Msg) -> None:
+        async def on_active(msg: Msg) -> None:
             active.add(msg.subject)
             if len(active) == tenants:
                 done.set()
