@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -123,3 +125,10 @@ def test_principal_sees_own_tenants_and_admin_sees_all() -> None:
     alice, admin = Principal(sub="alice"), Principal(sub="root", roles=("admin",))
     assert alice.may_see("alice") and not alice.may_see("bob")
     assert admin.may_see("bob")
+
+
+def test_the_committed_json_schema_export_is_current() -> None:
+    # Consumers in other languages read contracts/schema/events.schema.json;
+    # regenerate it with `uv run python -m tenant_contracts.schema`.
+    committed = Path(__file__).resolve().parents[2] / "contracts/schema/events.schema.json"
+    assert json.loads(committed.read_text()) == events_json_schema()
