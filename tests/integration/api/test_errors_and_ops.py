@@ -102,3 +102,18 @@ async def test_appends_carry_trace_context(api: Api, api_nc: NATS) -> None:
         await _published_headers(api_nc, untraced.json()["version"]))["traceparent"].split("-")
     assert (version, len(trace), len(span), flags) == ("00", 32, 16, "01")
     assert int(trace, 16) != 0
+
+
+async def test_validation_names_every_bad_field_at_once(api: Api) -> None:
+    response = await api.client.post(
+        "/api/v1/tenants", headers=auth(new_user()),
+        json={"name": "", "slug": "Not A Slug", "admin_email": "nope", "plan": "gold"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert [(e["field"], e["location"]) for e in problem["errors"]] == [
+        ("name", "body"), ("slug", "body"), ("admin_email", "body"), ("plan", "body")]
+    patch = await api.client.patch(f"/api/v1/tenants/{uuid.uuid4()}", headers=auth(new_user()),
+                                   json={"name": "", "plan": "gold"})
+    assert patch.status_code == 422
+    assert [e["field"] for e in patch.json()["errors"]] == ["name", "plan"]

@@ -14,6 +14,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
+from litestar.utils.scope.state import ScopeState
 
 from tenant_api.auth import Unauthorized
 from tenant_api.cursor import InvalidCursor
@@ -23,6 +24,7 @@ from tenant_api.decisions import (
     TenantConflict,
     TenantNotFound,
 )
+from tenant_api.field_errors import all_field_errors
 from tenant_api.runtime import NotReady
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,17 @@ def _field_errors(extra: Any) -> list[FieldError]:
             for e in extra if isinstance(e, dict)]
 
 
+def _body_field_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    # The decoder stops at the first bad field; a form wants all of them at once.
+    data = request.route_handler.parsed_fn_signature.parameters.get("data")
+    body = ScopeState.from_scope(request.scope).body
+    if data is None or not isinstance(body, bytes) or not (
+            isinstance(data.annotation, type) and issubclass(data.annotation, msgspec.Struct)):
+        return []
+    return [FieldError(field=field, message=message, location="body")
+            for field, message in all_field_errors(data.annotation, body)]
+
+
 def _location(source: Any) -> str | None:
     # Litestar gives a ParamType enum for query/path/header and "body" for the body.
     return None if source is None else str(getattr(source, "value", source))
@@ -93,7 +106,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
                                 errors=[FieldError(field="cursor", message=str(exc),
                                                    location="query")])
     if isinstance(exc, ValidationException):
-        errors = _field_errors(exc.extra)
+        errors = _body_field_errors(request) or _field_errors(exc.extra)
         if errors:
             return problem_response(422, "the request has invalid fields", kind="validation",
                                     errors=errors)
