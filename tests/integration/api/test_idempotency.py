@@ -6,6 +6,7 @@ import asyncio
 
 from nats.aio.client import Client as NATS
 
+from tenant_api import idempotency
 from tenant_contracts.subjects import STREAM_NAME
 from tests.integration.api.support import Api, auth, create_body, new_user
 
@@ -76,3 +77,18 @@ async def test_a_key_expires_after_24_hours(api: Api) -> None:
     second = await api.client.post("/api/v1/tenants", json=create_body(), headers=headers)
     assert second.status_code == 202, second.text
     assert second.json()["id"] != first.json()["id"]
+
+
+async def test_expired_keys_are_purged_and_live_ones_kept(api: Api) -> None:
+    user = new_user()
+    for key in ("k-expired", "k-live"):
+        response = await api.client.post("/api/v1/tenants", json=create_body(),
+                                          headers=auth(user) | {"Idempotency-Key": key})
+        assert response.status_code == 202
+    pool = api.runtime.pool
+    assert pool is not None
+    await pool.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' "
+                       "WHERE owner = $1 AND key = 'k-expired'", user)
+    assert await idempotency.purge_expired(pool) >= 1
+    kept = await pool.fetch("SELECT key FROM idempotency_keys WHERE owner = $1", user)
+    assert [row["key"] for row in kept] == ["k-live"]

@@ -43,3 +43,10 @@ async def reserve(conn: asyncpg.Connection, owner: str, key: str, fingerprint: s
             RETURNING 1""",
         owner, key, fingerprint, tenant_id)
     return inserted is not None
+
+
+async def purge_expired(pool: asyncpg.Pool) -> int:
+    """Delete the records no request can match any more; returns how many."""
+    status = await pool.execute(
+        f"DELETE FROM idempotency_keys WHERE created_at <= now() - interval '{KEY_LIFETIME}'")
+    return int(status.split()[-1])

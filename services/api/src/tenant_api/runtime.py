@@ -12,6 +12,7 @@ import asyncpg
 import nats
 from nats.aio.client import Client as NatsClient
 
+from tenant_api import idempotency
 from tenant_api.commands import TenantCommands
 from tenant_api.event_store import EventStore
 from tenant_api.metrics import Metrics
@@ -22,6 +23,7 @@ from tenant_api.settings import Settings
 
 log = logging.getLogger(__name__)
 CONNECT_RETRY_SECONDS = 0.5
+PURGE_INTERVAL_SECONDS = 3600.0
 T = TypeVar("T")
 
 
@@ -75,6 +77,7 @@ class Runtime:
                                            paused=self._projection_paused,
                                            on_applied=self._metrics.projected_seq.set)
         self._tasks.append(asyncio.create_task(self.projection.run(), name="api-projection"))
+        self._tasks.append(asyncio.create_task(_purge_keys_hourly(pool), name="api-key-purge"))
         self._commands = TenantCommands(store, pool, self._metrics.count_append)
         self._queries = TenantQueries(store, pool)
         self.started.set()
@@ -106,6 +109,19 @@ class Runtime:
         if self.pool is not None:
             await self.pool.close()
         log.info("api stopped: NATS drained, PostgreSQL pool closed")
+
+
+async def _purge_keys_hourly(pool: asyncpg.Pool) -> None:
+    # Expired Idempotency-Keys match no request; without this the table only grows.
+    # Every replica may run it: the DELETE is idempotent.
+    while True:
+        try:
+            purged = await idempotency.purge_expired(pool)
+            if purged:
+                log.info("purged %d expired idempotency keys", purged)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("idempotency key purge failed, next try in an hour: %r", exc)
+        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
 async def _log_nats_error(error: Exception) -> None:

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     created_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (owner, key)
 );
+CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
 """
 
 DROP_READ_MODEL = "DROP TABLE IF EXISTS tenants, slug_claims, projection_state"
