@@ -7,6 +7,20 @@ const BACKOFF_CAP_MS = 15000;
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 
+// After a sleep (a laptop lid) the socket can look open while it is dead, and nothing
+// tells the browser. Timers stand still while asleep, so a tick that comes far too late
+// means the machine woke up: then reconnect, resuming after the last seq.
+const WAKE_CHECK_MS = 5000;
+
+export function watchForWake(onWake, { every = WAKE_CHECK_MS, now = () => Date.now() } = {}) {
+  let last = now();
+  return setInterval(() => {
+    const current = now();
+    if (current - last > every * 3) onWake();
+    last = current;
+  }, every);
+}
+
 export function backoffDelay(failures, random = Math.random) {
   const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
@@ -44,6 +58,16 @@ export class LiveConnection {
   reconnectNow() {
     if (this.#stopped || this.#socket) return;
     clearTimeout(this.#timer);
+    this.#connect();
+  }
+
+  // Drop the current socket, even one that looks open, and resume at once.
+  refresh() {
+    if (this.#stopped) return;
+    clearTimeout(this.#timer);
+    const old = this.#socket;
+    this.#socket = null; // from now on its close event is ignored (see onclose)
+    if (old) old.close(1000, "reconnecting after a sleep");
     this.#connect();
   }
 

@@ -4,7 +4,7 @@ import { setUpIndicator } from "./connection.js";
 import { setUpCreateForm } from "./create-form.js";
 import { setUpDeleteDialog, setUpEditDialog } from "./dialogs.js";
 import { describe, HistoryDrawer } from "./history.js";
-import { LiveConnection } from "./live.js";
+import { LiveConnection, watchForWake } from "./live.js";
 import { claimsOf, forgetToken, isExpired, storedToken, storeToken } from "./session.js";
 import { setUpSignIn } from "./signin.js";
 import { TenantStore } from "./store.js";
@@ -55,6 +55,7 @@ setUpCreateForm({ form: $("#create-form"), api, onCreated: (tenant) => store.ups
 const signIn = setUpSignIn({ view: $("#signin"), api, devTokens: config.dev_tokens, onToken: enter });
 $("#sign-out").addEventListener("click", () => signOut(""));
 window.addEventListener("online", () => session.live?.reconnectNow());
+watchForWake(() => session.live?.refresh());
 
 async function enter(token) {
   const me = claimsOf(token);
