@@ -29,6 +29,10 @@ def token(sub: str, *roles: str, ttl_seconds: int = 3600) -> str:
     return mint_token(JWT_SECRET, sub, roles, ttl_seconds)
 
 
+# A real client waits a moment before reconnecting; so does the resuming client.
+RECONNECT_BACKOFF_SECONDS = 0.1
+
+
 @dataclass
 class NotifierProcess:
     nats_url: str
@@ -151,7 +155,7 @@ class ResumingClient:
                     websockets.ConnectionClosed):
                 pass
             if not self._stopped:
-                await asyncio.sleep(0.1)  # reconnect back-off, as a real client has
+                await asyncio.sleep(RECONNECT_BACKOFF_SECONDS)
 
     def stop(self) -> None:
         self._stopped = True
