@@ -17,11 +17,12 @@ from tenant_provisioner.event_store import EventStore
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.settings import Settings, SettingsError
 from tenant_provisioner.tenant_db import TenantDatabases
+from tenant_provisioner.tracing import Tracing
 
 log = logging.getLogger("tenant_provisioner")
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, tracing: Tracing) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -35,7 +36,7 @@ async def run(settings: Settings) -> None:
         store = EventStore(js)
         await store.ensure_stream(settings.stream_replicas)
         processor = Processor(store=store, databases=databases, policy=settings.policy,
-                              stage_delay=settings.stage_delay)
+                              stage_delay=settings.stage_delay, tracing=tracing)
         consumer = RequestConsumer(nc, js, settings, processor)
         await consumer.ensure()
         advisories = await watch_max_deliveries(nc, settings.consumer, store, processor)
@@ -57,4 +58,10 @@ def main() -> None:
         sys.exit(2)
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    uvloop.run(run(settings))
+    tracing = Tracing.exporting_to(settings.otel_endpoint)
+    if settings.otel_endpoint:
+        log.info("exporting spans over OTLP/HTTP to %s", settings.otel_endpoint)
+    try:
+        uvloop.run(run(settings, tracing))
+    finally:
+        tracing.shutdown()  # flushes the spans of the last requests before the exit

@@ -85,7 +85,7 @@ class RequestConsumer:
             return
         keepalive = asyncio.create_task(self._keep_alive(msg))
         try:
-            outcome = await self._processor.process(request)
+            outcome = await self._processor.process(request, delivery=meta.num_delivered)
         except asyncio.CancelledError:
             # Shutdown grace is over: hand the request back at once; the next delivery
             # reads the events and carries on from there.

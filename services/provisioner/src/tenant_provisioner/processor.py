@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,7 +44,7 @@ from tenant_provisioner.ledger import Ledger, only_requests, replay
 from tenant_provisioner.naming import TenantNames
 from tenant_provisioner.request import Request
 from tenant_provisioner.tenant_db import TenantDatabases
-from tenant_provisioner.tracing import child_traceparent
+from tenant_provisioner.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +79,22 @@ Outcome = Done | Later | Drop
 class _Writer:
     """Appends to one tenant in order, each append expecting the last seq it knows."""
 
-    def __init__(self, store: EventStore, ledger: Ledger, request: Request) -> None:
+    def __init__(self, store: EventStore, ledger: Ledger, request: Request,
+                 tracing: Tracing) -> None:
         self._store = store
         self._tenant = ledger.tenant
         self.last_seq = ledger.last_seq
         self._request = request
+        self._tracing = tracing
 
     async def append(self, kind: type[EventBase], **fields: Any) -> None:
         event = kind(tenant_id=self._tenant.id, owner=self._tenant.owner, actor=SYSTEM_ACTOR,
                      **fields)
-        traceparent = child_traceparent(self._request.traceparent)
+        traceparent, tracestate = self._tracing.event_context(self._request)
         while True:
             try:
-                self.last_seq = await self._store.append(
-                    event, self.last_seq, traceparent, self._request.tracestate)
+                self.last_seq = await self._store.append(event, self.last_seq, traceparent,
+                                                         tracestate)
                 return
             except Conflict:
                 newer = [(seq, e) for seq, e in await self._store.history(self._tenant.id)
@@ -113,8 +115,16 @@ class Processor:
     policy: Policy
     stage_delay: float = 0.0
     clock: Callable[[], datetime] = utc_now
+    tracing: Tracing = field(default_factory=Tracing)
 
-    async def process(self, request: Request) -> Outcome:
+    async def process(self, request: Request, delivery: int = 1) -> Outcome:
+        with self.tracing.handling(request, delivery=delivery):
+            outcome = await self._process(request)
+            self.tracing.note(outcome=type(outcome).__name__.lower(),
+                              outcome_reason=outcome.reason)
+            return outcome
+
+    async def _process(self, request: Request) -> Outcome:
         after_conflict = False
         for _ in range(_MAX_DECISIONS):
             try:
@@ -123,14 +133,21 @@ class Processor:
                 return Drop(f"tenant {request.tenant_id} has no TenantRequested: {exc}")
             plan = decide(ledger, request.seq, self.clock(), self.policy, after_conflict)
             log.info("tenant=%s seq=%s plan=%s", request.tenant_id, request.seq, plan)
+            self.tracing.note(plan=type(plan).__name__)
+            if isinstance(plan, Provision | Update | Delete):
+                self.tracing.note(attempt=plan.attempt)
             try:
-                return await self._carry_out(plan, ledger, _Writer(self.store, ledger, request))
+                return await self._carry_out(plan, ledger, self._writer(ledger, request))
             except Conflict:
                 after_conflict = True  # someone appended first: reload and decide again
         return Later(self.policy.wait_seconds, "the tenant kept changing under us")
 
     async def abandon(self, request: Request, deliveries: int) -> None:
         """JetStream will not deliver the request again: give it an outcome."""
+        with self.tracing.handling(request, "abandon request", deliveries=deliveries):
+            await self._abandon(request, deliveries)
+
+    async def _abandon(self, request: Request, deliveries: int) -> None:
         for _ in range(_MAX_DECISIONS):
             ledger = replay(await self.store.history(request.tenant_id))
             plan = after_max_deliveries(ledger, request.seq, deliveries)
@@ -140,11 +157,14 @@ class Processor:
                         request.seq, plan.reason)
                 return
             try:
-                await _Writer(self.store, ledger, request).append(
+                await self._writer(ledger, request).append(
                     TenantFailed, error=plan.error, attempts=plan.attempts)
                 return
             except Conflict:
                 continue
+
+    def _writer(self, ledger: Ledger, request: Request) -> _Writer:
+        return _Writer(self.store, ledger, request, self.tracing)
 
     async def _carry_out(self, plan: Plan, ledger: Ledger, writer: _Writer) -> Outcome:
         match plan:
@@ -167,10 +187,11 @@ class Processor:
             await writer.append(TenantProvisioning, attempt=plan.attempt)
         try:
             for stage, percent in STAGES:
-                await writer.append(TenantProgress, stage=stage, percent=percent,
-                                    message=STAGE_MESSAGES[stage])
-                await self.databases.run_stage(stage, ledger.tenant)
-                await self._pause()
+                with self.tracing.stage(stage):
+                    await writer.append(TenantProgress, stage=stage, percent=percent,
+                                        message=STAGE_MESSAGES[stage])
+                    await self.databases.run_stage(stage, ledger.tenant)
+                    await self._pause()
         except TenantDbError as exc:
             return await self._failed(exc, plan.attempt, ledger, writer)
         database = TenantNames.for_slug(ledger.tenant.slug).database

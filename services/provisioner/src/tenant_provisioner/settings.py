@@ -25,6 +25,7 @@ class Settings:
     concurrency: int
     max_deliver: int
     grace: float
+    otel_endpoint: str | None = None  # OTLP/HTTP base URL; no spans exported when unset
 
     @property
     def policy(self) -> Policy:
@@ -54,6 +55,7 @@ class Settings:
             max_deliver=int(_number(env, "PROVISIONER_MAX_DELIVER", str(2 * attempts + 3),
                                     minimum=1)),
             grace=_number(env, "PROVISIONER_GRACE_SECONDS", "10", minimum=0),
+            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         )
 
 
