@@ -7,32 +7,25 @@ directories; tests use unique ids instead of cleaning up after each other.
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import asyncpg
 import nats
 import pytest
 from nats.js.api import StreamConfig
 
 from tenant_contracts.stream import stream_config
-from tenantctl.nats_server import NatsServer
-from tenantctl.postgres import PostgresCluster
+from tenantctl.nats_server import NatsServer, temporary_nats_server
+from tenantctl.postgres import PostgresCluster, create_database
 
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"  # same as tests/e2e/harness.py
 
 
 @pytest.fixture(scope="session")
 def nats_server() -> Iterator[NatsServer]:
-    store = Path(tempfile.mkdtemp(prefix="tenant-platform-nats-"))
-    server = NatsServer(store_dir=store).start()
-    yield server
-    server.stop()
-    shutil.rmtree(store, ignore_errors=True)
+    with temporary_nats_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
@@ -72,12 +65,13 @@ def admin_database_url(postgres: PostgresCluster) -> str:
 @pytest.fixture
 async def fresh_database(admin_database_url: str, postgres: PostgresCluster) -> str:
     """A new empty database, for tests that need one of their own."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(admin_database_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
+    return await unique_database(postgres, "test")
+
+
+async def unique_database(postgres: PostgresCluster, prefix: str) -> str:
+    """Creates an empty database with a unique name; returns its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    await create_database(postgres.url("postgres"), name)
     return postgres.url(name)
 
 

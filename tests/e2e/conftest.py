@@ -1,39 +1,26 @@
 from __future__ import annotations
 
-import shutil
-import tempfile
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
-import asyncpg
 import pytest
 
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
+from tests.conftest import unique_database
 from tests.e2e.harness import Platform
 
 
 @pytest.fixture(scope="session")
-async def read_model_url(postgres: PostgresCluster, admin_database_url: str) -> str:
-    name = f"read_model_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_database_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return postgres.url(name)
+async def read_model_url(postgres: PostgresCluster) -> str:
+    return await unique_database(postgres, "read_model")
 
 
 @pytest.fixture(scope="session")
 def platform_nats() -> Iterator[NatsServer]:
     # A server of its own: the platform's provisioner and projection would
     # otherwise act on what other tests append to the session's stream.
-    store = Path(tempfile.mkdtemp(prefix="tp-e2e-nats-"))
-    server = NatsServer(store_dir=store).start()
-    yield server
-    server.stop()
-    shutil.rmtree(store, ignore_errors=True)
+    with temporary_nats_server("tp-e2e-nats-") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
-import asyncpg
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
 from tenantctl.postgres import PostgresCluster
+from tests.conftest import unique_database
 from tests.e2e.browser.spa import CHROMIUM, CHROMIUM_ARGS, Spa
 from tests.e2e.browser.stack import BrowserStack, browser_stack
 
@@ -15,14 +14,8 @@ OpenSpa = Callable[..., Awaitable[Spa]]
 
 
 @pytest.fixture(scope="package")
-async def browser_read_model(postgres: PostgresCluster, admin_database_url: str) -> str:
-    name = f"browser_read_model_{uuid.uuid4().hex[:8]}"
-    conn = await asyncpg.connect(admin_database_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return postgres.url(name)
+async def browser_read_model(postgres: PostgresCluster) -> str:
+    return await unique_database(postgres, "browser_read_model")
 
 
 @pytest.fixture(scope="package")

@@ -8,14 +8,11 @@ elsewhere (the caller's database), so the api keeps answering while that cluster
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
 from tests.e2e.harness import Platform
 
@@ -38,28 +35,26 @@ class BrowserStack:
 def browser_stack(read_model_url: str | None = None,
                   extra_env: Mapping[str, str] | None = None) -> Iterator[BrowserStack]:
     """read_model_url None: a second cluster of its own holds the read model (the script)."""
-    nats_dir = Path(tempfile.mkdtemp(prefix="tp-browser-nats-"))
-    nats = NatsServer(store_dir=nats_dir).start()
-    cluster = PostgresCluster.temporary().init().start()
-    read_model_cluster = None if read_model_url else PostgresCluster.temporary().init().start()
-    platform: Platform | None = None
-    try:
-        if read_model_cluster is not None:
-            read_model_url = read_model_cluster.url("postgres")
-        assert read_model_url is not None
-        platform = Platform(
-            nats_url=nats.url,
-            database_url=read_model_url,
-            provisioner_database_url=cluster.url("postgres"),
-            extra_env={**BROWSER_ENV, **(extra_env or {})},
-        )
-        platform.start()
-        yield BrowserStack(platform=platform, tenant_cluster=cluster, nats=nats)
-    finally:
-        if platform is not None:
-            platform.stop()
-        for each in (cluster, read_model_cluster):
-            if each is not None:
-                each.remove()
-        nats.stop()
-        shutil.rmtree(nats_dir, ignore_errors=True)
+    with temporary_nats_server("tp-browser-nats-") as nats:
+        cluster = PostgresCluster.temporary().init().start()
+        read_model_cluster = (None if read_model_url
+                              else PostgresCluster.temporary().init().start())
+        platform: Platform | None = None
+        try:
+            if read_model_cluster is not None:
+                read_model_url = read_model_cluster.url("postgres")
+            assert read_model_url is not None
+            platform = Platform(
+                nats_url=nats.url,
+                database_url=read_model_url,
+                provisioner_database_url=cluster.url("postgres"),
+                extra_env={**BROWSER_ENV, **(extra_env or {})},
+            )
+            platform.start()
+            yield BrowserStack(platform=platform, tenant_cluster=cluster, nats=nats)
+        finally:
+            if platform is not None:
+                platform.stop()
+            for each in (cluster, read_model_cluster):
+                if each is not None:
+                    each.remove()

@@ -7,22 +7,19 @@ server of our own also makes "rebuild equals live" exact.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import nats
 import pytest
 from nats.aio.client import Client as NATS
 
 from tenant_api.event_store import EventStore
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
+from tests.conftest import unique_database
 from tests.integration.api.support import (
     Api,
     Provisioner,
-    new_database,
     running_api,
     settings,
 )
@@ -30,16 +27,13 @@ from tests.integration.api.support import (
 
 @pytest.fixture(scope="package")
 def api_nats() -> Iterator[NatsServer]:
-    store = Path(tempfile.mkdtemp(prefix="api-nats-"))
-    server = NatsServer(store_dir=store).start()
-    yield server
-    server.stop()
-    shutil.rmtree(store, ignore_errors=True)
+    with temporary_nats_server("api-nats-") as server:
+        yield server
 
 
 @pytest.fixture(scope="package")
 async def api_database(postgres: PostgresCluster, admin_database_url: str) -> str:
-    return await new_database(postgres, admin_database_url)
+    return await unique_database(postgres, "api")
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 import httpx
 import nats
 from litestar import Litestar
@@ -19,7 +18,6 @@ from tenant_api.event_store import EventStore
 from tenant_api.runtime import Runtime
 from tenant_api.settings import JwtSettings, Settings
 from tenant_contracts.events import EventBase
-from tenantctl.postgres import PostgresCluster
 from tenantctl.tokens import mint_token
 from tests.conftest import JWT_SECRET, wait_until
 
@@ -31,16 +29,6 @@ def settings(nats_url: str, database_url: str, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
-
-
-async def new_database(postgres: PostgresCluster, admin_database_url: str) -> str:
-    name = f"api_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(admin_database_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return postgres.url(name)
 
 
 def auth(sub: str, *roles: str) -> dict[str, str]:

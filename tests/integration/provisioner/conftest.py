@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import nats
 import pytest
@@ -12,7 +9,7 @@ from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
 
 from tenant_contracts.stream import stream_config
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tests.integration.provisioner.support import Provisioners
 
 
@@ -20,11 +17,8 @@ from tests.integration.provisioner.support import Provisioners
 def own_nats() -> Iterator[NatsServer]:
     """A nats-server of the test's own: a durable 'provisioner' consumer on the shared
     server would hand this test's requests to other tests' provisioners."""
-    store = Path(tempfile.mkdtemp(prefix="prov-nats-"))
-    server = NatsServer(store_dir=store).start()
-    yield server
-    server.stop()
-    shutil.rmtree(store, ignore_errors=True)
+    with temporary_nats_server("prov-nats-") as server:
+        yield server
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from tenantctl.nats_server import NatsServer
-from tenantctl.postgres import PostgresCluster, cluster_dir
+from tenantctl.postgres import PostgresCluster, cluster_dir, create_database
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.tokens import mint_token
 
@@ -37,23 +37,6 @@ def _dev_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-async def ensure_database(admin_url: str, name: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(admin_url)
-    try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not exists:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-
-
-def _replace_db(url: str, database: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{database}"
-
-
 def run_dev(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -74,7 +57,7 @@ def run_dev(args: argparse.Namespace) -> int:
             cluster = PostgresCluster(data_dir=cluster_dir(data_dir / "postgres"),
                                       port=args.postgres_port).init().start()
             provisioner_url = cluster.url("postgres")
-            asyncio.run(ensure_database(provisioner_url, READ_MODEL_DB))
+            asyncio.run(create_database(provisioner_url, READ_MODEL_DB, if_missing=True))
             database_url = cluster.url(READ_MODEL_DB)
         secret = _dev_secret(data_dir)
         config = PlatformConfig(

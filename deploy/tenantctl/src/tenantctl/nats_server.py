@@ -6,6 +6,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,3 +61,15 @@ class NatsServer:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.process = None
+
+
+@contextmanager
+def temporary_nats_server(prefix: str = "tenant-platform-nats-") -> Iterator[NatsServer]:
+    """A server on a free port whose store is thrown away with it."""
+    store = Path(tempfile.mkdtemp(prefix=prefix))
+    server = NatsServer(store_dir=store).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(store, ignore_errors=True)

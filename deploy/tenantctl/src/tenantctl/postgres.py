@@ -120,3 +120,16 @@ class PostgresCluster:
     def remove(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
+
+async def create_database(admin_url: str, name: str, *, if_missing: bool = False) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if if_missing and await conn.fetchval(
+                "SELECT 1 FROM pg_database WHERE datname = $1", name):
+            return
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
