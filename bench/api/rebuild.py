@@ -12,14 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import uuid
-from pathlib import Path
 
-import asyncpg
 import nats
 from nats.js.api import StreamConfig
 
@@ -34,8 +30,8 @@ from tenant_contracts.events import (
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
 from tenant_contracts.tenant import STAGES
-from tenantctl.nats_server import NatsServer
-from tenantctl.postgres import PostgresCluster
+from tenantctl.nats_server import temporary_nats_server
+from tenantctl.postgres import PostgresCluster, create_database
 
 
 def happy_path(index: int) -> list[EventBase]:
@@ -66,32 +62,27 @@ async def append_all(nats_url: str, tenants: int) -> int:
     return count
 
 
-async def create_database(admin_url: str, name: str) -> None:
-    conn = await asyncpg.connect(admin_url)
-    await conn.execute(f'CREATE DATABASE "{name}"')
-    await conn.close()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=3000)
     args = parser.parse_args()
-    store = Path(tempfile.mkdtemp(prefix="bench-rebuild-nats-"))
-    server = NatsServer(store_dir=store).start()
+    with temporary_nats_server("bench-rebuild-nats-") as server:
+        measure(server.url, args.tenants)
+
+
+def measure(nats_url: str, tenants: int) -> None:
     cluster = PostgresCluster.temporary().init().start()
     try:
-        events = asyncio.run(append_all(server.url, args.tenants))
+        events = asyncio.run(append_all(nats_url, tenants))
         asyncio.run(create_database(cluster.url(), "read_model"))
-        print(f"{events} events of {args.tenants} tenants in the stream, 2 cores", flush=True)
-        env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), "NATS_URL": server.url}
+        print(f"{events} events of {tenants} tenants in the stream, 2 cores", flush=True)
+        env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), "NATS_URL": nats_url}
         for run in (1, 2):
             print(f"run {run}: ", end="", flush=True)
             subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],
                            env=env, check=True)
     finally:
         cluster.remove()
-        server.stop()
-        shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

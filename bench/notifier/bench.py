@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import resource
-import shutil
 import statistics
 import tempfile
 import time
@@ -32,7 +31,7 @@ import websockets
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantProgress, TenantRequested
 from tenant_contracts.subjects import append_headers, event_subject
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import temporary_nats_server
 from tenantctl.ports import free_port
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.tokens import mint_token
@@ -223,13 +222,8 @@ def main() -> None:
     if args.nats_url:
         asyncio.run(run(args, args.nats_url))
         return
-    store = Path(tempfile.mkdtemp(prefix="bench-nats-"))
-    server = NatsServer(store_dir=store).start()
-    try:
+    with temporary_nats_server("bench-nats-") as server:
         asyncio.run(run(args, server.url))  # the notifier creates the stream
-    finally:
-        server.stop()
-        shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

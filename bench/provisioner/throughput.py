@@ -10,11 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
 import asyncpg
 import nats
@@ -24,7 +21,7 @@ from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantRequested
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
 from tenant_provisioner.schema import migrations
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import temporary_nats_server
 from tenantctl.postgres import PostgresCluster, pg_bin
 from tenantctl.services import ServiceProcess
 
@@ -100,13 +97,16 @@ async def main() -> None:
     parser.add_argument("--tenants", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4, help="per provisioner process")
     args = parser.parse_args()
-    store = Path(tempfile.mkdtemp(prefix="bench-nats-"))
-    server = NatsServer(store_dir=store).start()
+    with temporary_nats_server("bench-nats-") as server:
+        await measure(args, server.url)
+
+
+async def measure(args: argparse.Namespace, nats_url: str) -> None:
     pg = PostgresCluster.temporary().init().start()
     try:
         n = args.tenants
         print(f"{n} tenants, PostgreSQL {pg.port}, {os.cpu_count()} cores", flush=True)
-        seconds = await provisioners(server.url, pg, n, 2, args.concurrency)
+        seconds = await provisioners(nats_url, pg, n, 2, args.concurrency)
         print(f"two provisioners (concurrency {args.concurrency} each): {seconds:6.2f} s "
               f"= {n / seconds:6.2f} tenants/s  (request to TenantActive, all stages + events)")
         for workers in (1, 2):
@@ -115,8 +115,6 @@ async def main() -> None:
                   f"= {n / seconds:6.2f} tenants/s")
     finally:
         pg.remove()
-        server.stop()
-        shutil.rmtree(store, ignore_errors=True)
 
 
 if __name__ == "__main__":

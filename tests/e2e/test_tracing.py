@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import gzip
 import secrets
-import shutil
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,7 +25,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tenant_contracts.subjects import STREAM_NAME, tenant_filter
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tests.conftest import wait_until
 from tests.e2e.harness import Platform
 
@@ -116,11 +113,8 @@ def receiver() -> Iterator[OtlpReceiver]:
 def own_nats() -> Iterator[NatsServer]:
     # A nats-server (and, below, a read model) of its own: a second provisioner and
     # projection on the shared ones would take other tests' requests.
-    store = Path(tempfile.mkdtemp(prefix="tp-trace-nats-"))
-    server = NatsServer(store_dir=store).start()
-    yield server
-    server.stop()
-    shutil.rmtree(store, ignore_errors=True)
+    with temporary_nats_server("tp-trace-nats-") as server:
+        yield server
 
 
 @pytest.fixture
