@@ -12,13 +12,16 @@ from tenant_contracts.codec import UndecodableEvent, decode_event, encode_event
 from tenant_contracts.events import (
     EVENT_TYPES,
     TenantActive,
+    TenantAttemptFailed,
     TenantChanges,
+    TenantDeleted,
     TenantFailed,
     TenantProgress,
     TenantProvisioning,
     TenantRequested,
     TenantUpdated,
     TenantUpdateRequested,
+    TenantUpdating,
 )
 from tenant_contracts.schema import events_json_schema
 from tenant_contracts.subjects import (
@@ -132,3 +135,16 @@ def test_the_committed_json_schema_export_is_current() -> None:
     # regenerate it with `uv run python -m tenant_contracts.schema`.
     committed = Path(__file__).resolve().parents[2] / "contracts/schema/events.schema.json"
     assert json.loads(committed.read_text()) == events_json_schema()
+
+
+def test_a_settled_update_or_delete_clears_the_last_attempt_error() -> None:
+    common = dict(tenant_id=TENANT, owner="alice", actor="system")
+    active = fold([(1, requested()), (2, TenantActive(**common, database="d"))])
+    updating = apply(apply(active, TenantUpdating(**common), 3),
+                     TenantAttemptFailed(**common, attempt=1, error="conn refused",
+                                         retry_at=active.updated_at), 4)
+    assert updating.error == "conn refused"
+    for settled in (TenantUpdated(**common, changes=TenantChanges(plan="pro")),
+                    TenantDeleted(**common)):
+        after = apply(updating, settled, 5)
+        assert (after.error, after.retry_at) == (None, None), type(settled)

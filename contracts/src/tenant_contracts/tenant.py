@@ -121,14 +121,16 @@ def _changes(tenant: Tenant, event: EventBase) -> dict[str, object]:
         case TenantUpdating():
             return {"status": Status.UPDATING, "stage": None, "progress": 0}
         case TenantUpdated(changes=changes):
-            return {"status": Status.ACTIVE, "stage": None, "progress": 100, **changes.as_dict()}
+            return {"status": Status.ACTIVE, "stage": None, "progress": 100, "error": None,
+                    "retry_at": None, **changes.as_dict()}
         case TenantRetryRequested():
             return {"status": Status.PENDING, "attempt": 0, "stage": None, "progress": 0,
                     "retry_at": None}
         case TenantDeleting():
             return {"status": Status.DELETING, "stage": None, "progress": 0}
         case TenantDeleted():
-            return {"status": Status.DELETED, "stage": None, "progress": 100}
+            return {"status": Status.DELETED, "stage": None, "progress": 100, "error": None,
+                    "retry_at": None}
         case _:
             # TenantUpdateRequested, TenantDeletionRequested: status unchanged.
             return {}

@@ -56,27 +56,33 @@ def a_life() -> list[EventBase]:
          "occurred_at": start + timedelta(seconds=i)}
         for i, actor in enumerate(["ada"] + ["system"] * 20)
     ]
+    at = iter(common)
     steps: list[EventBase] = [
-        TenantRequested(**common[0], name="Acme", slug="acme", plan="free",
+        TenantRequested(**next(at), name="Acme", slug="acme", plan="free",
                         admin_email="a@acme.example"),
-        TenantProvisioning(**common[1], attempt=1),
-        TenantProgress(**common[2], stage="creating_database", percent=10),
-        TenantAttemptFailed(**common[3], attempt=1, error="connection refused",
+        TenantProvisioning(**next(at), attempt=1),
+        TenantProgress(**next(at), stage="creating_database", percent=10),
+        TenantAttemptFailed(**next(at), attempt=1, error="connection refused",
                             retry_at=start + timedelta(seconds=30)),
-        TenantProvisioning(**common[4], attempt=2),
-        TenantAttemptFailed(**common[5], attempt=2, error="still refused", retry_at=None),
-        TenantFailed(**common[6], error="still refused", attempts=2),
-        TenantRetryRequested(**common[7]),
-        TenantProvisioning(**common[8], attempt=1),
-        TenantProgress(**common[9], stage="verifying", percent=85, message="checking"),
-        TenantActive(**common[10], database="tenant_acme"),
-        TenantUpdateRequested(**common[11], changes=TenantChanges(plan="pro")),
-        TenantUpdating(**common[12]),
-        TenantUpdated(**common[13], changes=TenantChanges(name="Acme 2", plan="pro")),
-        TenantUpdated(**common[14], changes=TenantChanges(name="Acme 3")),
-        TenantDeletionRequested(**common[15]),
-        TenantDeleting(**common[16]),
-        TenantDeleted(**common[17]),
+        TenantProvisioning(**next(at), attempt=2),
+        TenantAttemptFailed(**next(at), attempt=2, error="still refused", retry_at=None),
+        TenantFailed(**next(at), error="still refused", attempts=2),
+        TenantRetryRequested(**next(at)),
+        TenantProvisioning(**next(at), attempt=1),
+        TenantProgress(**next(at), stage="verifying", percent=85, message="checking"),
+        TenantActive(**next(at), database="tenant_acme"),
+        TenantUpdateRequested(**next(at), changes=TenantChanges(plan="pro")),
+        TenantUpdating(**next(at)),
+        # a failed attempt before each settles: its error must not outlive the outcome
+        TenantAttemptFailed(**next(at), attempt=1, error="lock timeout",
+                            retry_at=start + timedelta(minutes=5)),
+        TenantUpdated(**next(at), changes=TenantChanges(name="Acme 2", plan="pro")),
+        TenantUpdated(**next(at), changes=TenantChanges(name="Acme 3")),
+        TenantDeletionRequested(**next(at)),
+        TenantDeleting(**next(at)),
+        TenantAttemptFailed(**next(at), attempt=1, error="too many connections",
+                            retry_at=start + timedelta(minutes=6)),
+        TenantDeleted(**next(at)),
     ]
     return steps
 

@@ -52,13 +52,14 @@ function changesOf(event) {
     case "TenantUpdating":
       return { status: "Updating", stage: null, progress: 0 };
     case "TenantUpdated":
-      return { status: "Active", stage: null, progress: 100, ...presentChanges(event.changes) };
+      return { status: "Active", stage: null, progress: 100, error: null, retry_at: null,
+               ...presentChanges(event.changes) };
     case "TenantRetryRequested":
       return { status: "Pending", attempt: 0, stage: null, progress: 0, retry_at: null };
     case "TenantDeleting":
       return { status: "Deleting", stage: null, progress: 0 };
     case "TenantDeleted":
-      return { status: "Deleted", stage: null, progress: 100 };
+      return { status: "Deleted", stage: null, progress: 100, error: null, retry_at: null };
     default:
       // TenantUpdateRequested, TenantDeletionRequested and types added later: status unchanged.
       return {};
