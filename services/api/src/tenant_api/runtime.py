@@ -104,8 +104,10 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.nc is not None and not self.nc.is_closed:
+        if self.nc is not None and self.nc.is_connected:
             await self.nc.drain()  # flushes what is in flight before closing
+        elif self.nc is not None and not self.nc.is_closed:
+            await self.nc.close()  # reconnecting: drain() refuses, and nothing can flush
         if self.pool is not None:
             await self.pool.close()
         log.info("api stopped: NATS drained, PostgreSQL pool closed")

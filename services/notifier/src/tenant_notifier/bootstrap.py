@@ -80,7 +80,10 @@ async def run(settings: Settings) -> None:
     except TimeoutError:
         log.warning("some sessions did not close in time")
     await feed.stop()
-    await nc.drain()
+    if nc.is_connected:
+        await nc.drain()
+    else:
+        await nc.close()  # reconnecting: drain() refuses, and nothing can flush
 
 
 def main() -> None:

@@ -46,7 +46,10 @@ async def run(settings: Settings, tracing: Tracing) -> None:
         await advisories.unsubscribe()
     finally:
         await databases.close()
-        await nc.drain()
+        if nc.is_connected:
+            await nc.drain()
+        else:
+            await nc.close()  # reconnecting: drain() refuses, and nothing can flush
     log.info("provisioner stopped")
 
 
