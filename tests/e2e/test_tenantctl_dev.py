@@ -20,6 +20,7 @@ from tenantctl.ports import free_port
 from tenantctl.postgres import cluster_dir
 
 READY_LINE = "Ctrl-C stops everything."
+POLL_SECONDS = 0.02
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -90,3 +91,20 @@ def test_dev_runs_the_platform_and_ctrl_c_stops_every_process(dev_run) -> None: 
         assert not _listening(port), f"{name} still listens on {port}"
     marker = f"127.0.0.1:{ports['nats']}"  # every service's NATS_URL names it
     assert _processes_mentioning(marker) == []
+
+
+def test_ctrl_c_during_startup_stops_at_once_and_leaves_nothing(dev_run) -> None:  # type: ignore[no-untyped-def]
+    process, ports, _ = dev_run
+    data_dir = Path(process.args[process.args.index("--data-dir") + 1])
+    deadline = time.monotonic() + 60
+    # The services are starting (their logs exist) but not yet ready.
+    while not (data_dir / "logs" / "notifier.log").exists():
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(POLL_SECONDS)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=20)
+    assert "Ctrl-C stops everything." not in output  # it was interrupted while starting
+    assert process.returncode == 0, output
+    for name, port in ports.items():
+        assert not _listening(port), f"{name} still listens on {port}"
+    assert _processes_mentioning(f"127.0.0.1:{ports['nats']}") == []

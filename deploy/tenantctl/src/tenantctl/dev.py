@@ -18,6 +18,10 @@ from tenantctl.tokens import mint_token
 READ_MODEL_DB = "tenant_platform"
 
 
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM arrived while the platform was still starting."""
+
+
 def _secret_file(data_dir: Path) -> Path:
     return data_dir / "jwt-secret"
 
@@ -41,8 +45,16 @@ def run_dev(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
     stop = threading.Event()
+    starting = threading.Event()
+    starting.set()
+
+    def on_signal(*_: object) -> None:
+        stop.set()
+        if starting.is_set():
+            raise Interrupted  # unwinds whichever startup step is waiting; finally cleans up
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
 
     nats = NatsServer(store_dir=data_dir / "nats", port=args.nats_port)
     cluster: PostgresCluster | None = None
@@ -54,8 +66,10 @@ def run_dev(args: argparse.Namespace) -> int:
             database_url = admin_url
             provisioner_url = os.environ.get("PROVISIONER_DATABASE_URL", admin_url)
         else:
+            # Assigned before it starts, so that an interrupted start is still stopped.
             cluster = PostgresCluster(data_dir=cluster_dir(data_dir / "postgres"),
-                                      port=args.postgres_port).init().start()
+                                      port=args.postgres_port)
+            cluster.init().start()
             provisioner_url = cluster.url("postgres")
             asyncio.run(create_database(provisioner_url, READ_MODEL_DB, if_missing=True))
             database_url = cluster.url(READ_MODEL_DB)
@@ -86,13 +100,19 @@ tenant platform is up (logs in {data_dir / 'logs'})
   {token}
 
 Ctrl-C stops everything.""", flush=True)
+        starting.clear()
         while not stop.wait(0.5):
             for service in services:
                 if not service.running:
                     print(f"{service.name} exited; stopping the platform", flush=True)
                     stop.set()
         return 0
+    except Interrupted:
+        print("interrupted while starting", flush=True)
+        return 0
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # let the clean-up below finish
         for service in reversed(services):
             service.stop()
         if cluster is not None:
