@@ -5,23 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_AUDIENCE = "tenant-platform"
-HMAC_ALGORITHMS = ("HS256",)
-ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+from tenant_contracts.jwt_settings import (
+    HMAC_ALGORITHMS,
+    JwtSettings,
+    JwtSettingsError,
+    jwt_settings_from_env,
+)
+
+__all__ = ["HMAC_ALGORITHMS", "JwtSettings", "Settings", "SettingsError", "jwt_from_env"]
 
 
 class SettingsError(ValueError):
     pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class JwtSettings:
-    secret: str | None = None
-    public_key: str | None = None
-    jwks_url: str | None = None
-    audience: str = DEFAULT_AUDIENCE
-    issuer: str | None = None
-    algorithms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,24 +54,10 @@ class Settings:
 
 
 def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
-    secret = env.get("JWT_SECRET") or None
-    public_key = env.get("JWT_PUBLIC_KEY") or None
-    jwks_url = env.get("JWT_JWKS_URL") or None
-    if not (secret or public_key or jwks_url):
-        raise SettingsError("set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL")
-    possible = (HMAC_ALGORITHMS if secret else ()) + (
-        ASYMMETRIC_ALGORITHMS if public_key or jwks_url else ())
-    wanted = [a.strip() for a in env.get("JWT_ALGORITHMS", "").split(",") if a.strip()]
-    # `none` can never be configured: it would accept unsigned tokens.
-    unusable = [a for a in wanted if a not in possible]
-    if unusable:
-        raise SettingsError(f"JWT_ALGORITHMS {unusable} have no key configured")
-    return JwtSettings(
-        secret=secret, public_key=public_key, jwks_url=jwks_url,
-        audience=env.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
-        issuer=env.get("JWT_ISSUER") or None,
-        algorithms=tuple(wanted) or possible,
-    )
+    try:
+        return jwt_settings_from_env(env)
+    except JwtSettingsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

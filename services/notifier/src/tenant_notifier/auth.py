@@ -50,10 +50,11 @@ class TokenVerifier:
             raise InvalidToken(f"invalid token: algorithm {algorithm!r} is not accepted")
         if algorithm.startswith("HS"):
             return self._settings.secret
-        if self._jwks is not None:
-            # PyJWKClient fetches over blocking HTTP on a cache miss: keep it off the loop.
-            signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
-            return signing_key.key
-        if self._settings.public_key is None:
+        # The same precedence as the api (tenant_contracts.jwt_settings): the key, then JWKS.
+        if self._settings.public_key is not None:
+            return self._settings.public_key
+        if self._jwks is None:
             raise InvalidToken("invalid token: no key for its algorithm")
-        return self._settings.public_key
+        # PyJWKClient fetches over blocking HTTP on a cache miss: keep it off the loop.
+        signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+        return signing_key.key

@@ -5,22 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-DEFAULT_AUDIENCE = "tenant-platform"
-ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+from tenant_contracts.jwt_settings import JwtSettings, JwtSettingsError, jwt_settings_from_env
 
 
 class SettingsError(ValueError):
     pass
-
-
-@dataclass(frozen=True, kw_only=True)
-class JwtSettings:
-    secret: str | None
-    public_key: str | None
-    jwks_url: str | None
-    audience: str
-    issuer: str | None
-    algorithms: tuple[str, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,31 +37,15 @@ class Settings:
             window=_int(env, "NOTIFIER_WINDOW", 10_000, minimum=1),
             close_timeout=_float(env, "NOTIFIER_CLOSE_TIMEOUT_SECONDS", 5.0),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
-            jwt=_jwt(env),
+            jwt=jwt_from_env(env),
         )
 
 
-def _jwt(env: Mapping[str, str]) -> JwtSettings:
-    secret = env.get("JWT_SECRET") or None
-    # PEM keys in env files often carry literal "\n"
-    public_key = (env.get("JWT_PUBLIC_KEY") or "").replace("\\n", "\n") or None
-    jwks_url = env.get("JWT_JWKS_URL") or None
-    if not (secret or public_key or jwks_url):
-        raise SettingsError("set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL")
-    if env.get("JWT_ALGORITHMS"):
-        algorithms = tuple(a.strip() for a in env["JWT_ALGORITHMS"].split(",") if a.strip())
-    else:
-        algorithms = (("HS256",) if secret else ()) + (
-            ASYMMETRIC_ALGORITHMS if public_key or jwks_url else ())
-    if not algorithms or any(a.lower() == "none" for a in algorithms):
-        raise SettingsError("JWT_ALGORITHMS must name real algorithms; 'none' is never accepted")
-    if any(a.startswith("HS") for a in algorithms) and not secret:
-        raise SettingsError("an HS* algorithm needs JWT_SECRET")
-    return JwtSettings(
-        secret=secret, public_key=public_key, jwks_url=jwks_url,
-        audience=env.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
-        issuer=env.get("JWT_ISSUER") or None, algorithms=algorithms,
-    )
+def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
+    try:
+        return jwt_settings_from_env(env)
+    except JwtSettingsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
