@@ -117,4 +117,4 @@ class Provisioner:
         tenant_id = uuid.UUID(tenant["id"])
         history = await self.store.history(tenant_id)
         event = event_type(tenant_id=tenant_id, owner=tenant["owner"], actor="system", **fields)
-        return await self.store.append(event, history[-1][0])
+        return await self.store.append(event, history.last_seq)

@@ -73,7 +73,7 @@ class TenantCommands:
     async def _current(self, conn: asyncpg.Connection, tenant_id: uuid.UUID) -> Tenant:
         tenant = await read_model.get(conn, tenant_id)
         if tenant is None:  # the key and the row commit together, but the stream decides
-            tenant = current_state(await self._store.history(tenant_id))
+            tenant = current_state((await self._store.history(tenant_id)).events)
         assert tenant is not None
         return tenant
 
@@ -81,13 +81,13 @@ class TenantCommands:
                      trace: TraceContext) -> Tenant:
         for _ in range(MAX_ATTEMPTS):
             history = await self._store.history(tenant_id)
-            event = decide(history, principal)
+            event = decide(history.events, principal)
             try:
-                seq = await self._store.append(event, history[-1][0], *trace)
+                seq = await self._store.append(event, history.last_seq, *trace)
             except WrongLastSequence:
                 continue  # someone appended first: decide again on the new history
             self._on_append(event)
-            tenant = apply(visible(history, principal), event, seq)
+            tenant = apply(visible(history.events, principal), event, seq)
             async with self._pool.acquire() as conn:
                 await read_model.upsert(conn, [tenant])
             return tenant

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -29,6 +30,14 @@ class WrongLastSequence(Exception):
     """Someone appended to the tenant since its history was read."""
 
 
+@dataclass(frozen=True)
+class StreamHistory:
+    events: list[tuple[int, EventBase]]
+    # The seq of the tenant's last message, read or skipped as unreadable: NATS counts
+    # every message for Nats-Expected-Last-Subject-Sequence, so appends expect this one.
+    last_seq: int
+
+
 class EventStore:
     def __init__(self, js: JetStreamContext, timeout: float = 5.0) -> None:
         self._js = js
@@ -45,20 +54,24 @@ class EventStore:
         info = await self._js.stream_info(STREAM_NAME)
         return int(info.state.last_seq)
 
-    async def history(self, tenant_id: uuid.UUID) -> list[tuple[int, EventBase]]:
+    async def history(self, tenant_id: uuid.UUID) -> StreamHistory:
         """The tenant's events in stream order, read message by message (direct get)."""
         events: list[tuple[int, EventBase]] = []
         seq = 1
+        last_seq = 0
         while True:
             try:
                 msg = await self._js.get_msg(STREAM_NAME, seq=seq, subject=tenant_filter(tenant_id),
                                              next=True, direct=True)
             except NotFoundError:
-                return events
+                return StreamHistory(events, last_seq)
             assert msg.seq is not None
+            last_seq = msg.seq
             try:
                 events.append((msg.seq, decode_event(msg.data or b"")))
             except UndecodableEvent:
+                # Hand-published, or an event type of a newer release: it says nothing
+                # we understand about the tenant, but it still counts as its last seq.
                 log.warning("skipping undecodable message seq=%s of tenant %s", msg.seq, tenant_id)
             seq = msg.seq + 1
 

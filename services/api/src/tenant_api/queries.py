@@ -43,6 +43,6 @@ class TenantQueries:
         return TenantPage(items=items, next_cursor=next_cursor, as_of=as_of)
 
     async def history(self, principal: Principal, tenant_id: uuid.UUID) -> TenantHistory:
-        events = await self._store.history(tenant_id)
+        events = (await self._store.history(tenant_id)).events
         visible(events, principal)
         return TenantHistory(items=[HistoryItem(seq=seq, event=e) for seq, e in events])  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from tenant_contracts.subjects import (
     event_subject,
     tenant_filter,
 )
+from tenant_provisioner.ledger import History
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class EventStore:
             if exc.err_code != _STREAM_NAME_IN_USE:  # another service created it first
                 raise
 
-    async def history(self, tenant_id: uuid.UUID) -> list[tuple[int, EventBase]]:
+    async def history(self, tenant_id: uuid.UUID) -> History:
         """The tenant's events in stream order, as of now."""
         info = await self._js.add_consumer(STREAM_NAME, ConsumerConfig(
             filter_subject=tenant_filter(tenant_id), deliver_policy=DeliverPolicy.ALL,
@@ -55,12 +56,14 @@ class EventStore:
         ))
         sub = await self._js.pull_subscribe_bind(consumer=info.name, stream=STREAM_NAME)
         events: list[tuple[int, EventBase]] = []
+        last_seq = 0
         try:
             remaining = info.num_pending or 0
             while remaining > 0:
                 for msg in await sub.fetch(min(remaining, _FETCH_BATCH), timeout=5):
                     remaining -= 1
                     seq = msg.metadata.sequence.stream
+                    last_seq = seq  # skipped or not, NATS counts it as the tenant's last
                     try:
                         event = decode_event(msg.data)
                     except UndecodableEvent as exc:
@@ -68,15 +71,19 @@ class EventStore:
                         # consumed; it says nothing about the tenant's state.
                         log.warning("skipping undecodable event seq=%s: %s", seq, exc)
                         continue
-                    if event.tenant_id == tenant_id:
-                        events.append((seq, event))
+                    if event.tenant_id != tenant_id:
+                        # Published on this tenant's subject by mistake: not its event.
+                        log.warning("skipping seq=%s: an event of tenant %s on tenant %s's "
+                                    "subject", seq, event.tenant_id, tenant_id)
+                        continue
+                    events.append((seq, event))
         finally:
             await sub.unsubscribe()
             try:
                 await self._js.delete_consumer(STREAM_NAME, info.name)
             except (APIError, NotFoundError):
                 pass  # inactive_threshold removes it anyway
-        return events
+        return History(events, last_seq)
 
     async def append(self, event: EventBase, expected_last_seq: int,
                      traceparent: str | None = None, tracestate: str | None = None) -> int:

@@ -10,7 +10,7 @@ answer, so every process and every redelivery agrees on what is done.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -68,6 +68,20 @@ _APPLIES_IN: dict[type[EventBase], frozenset[Phase]] = {
 }
 
 
+class History(tuple[tuple[int, EventBase], ...]):
+    """A tenant's events in stream order, and the seq of the last message read on its
+    subjects, counting the ones skipped (unreadable, or not the tenant's own): NATS
+    counts every message for Nats-Expected-Last-Subject-Sequence, so appends must
+    expect `last_seq`, not the seq of the last event kept."""
+
+    last_seq: int
+
+    def __new__(cls, events: Iterable[tuple[int, EventBase]], last_seq: int) -> History:
+        history = super().__new__(cls, events)
+        history.last_seq = last_seq
+        return history
+
+
 @dataclass(frozen=True)
 class Head:
     """The oldest open request and how far work on it has got."""
@@ -102,7 +116,8 @@ def only_requests(events: Sequence[EventBase]) -> bool:
 
 
 def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
-    """Raises NotRequested unless the history starts with TenantRequested."""
+    """Raises NotRequested unless the history starts with TenantRequested. A plain
+    sequence (not a History) is taken to have skipped nothing."""
     tenant: Tenant | None = None
     phase = Phase.NEW
     queue: list[Head] = []
@@ -135,7 +150,8 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
                                     f"to a tenant in phase {phase}")
     if tenant is None:
         raise NotRequested("the tenant has no events")
-    return Ledger(tenant=tenant, phase=phase, last_seq=history[-1][0],
+    last_seq = history.last_seq if isinstance(history, History) else history[-1][0]
+    return Ledger(tenant=tenant, phase=phase, last_seq=last_seq,
                   head=queue[0] if queue else None,
                   waiting=tuple(h.seq for h in queue[1:]), closed=frozenset(closed),
                   skipped=skipped)

@@ -1,0 +1,80 @@
+"""Messages the provisioner skips in a tenant's history do not wedge the tenant.
+
+NATS counts every message on the tenant's subjects for
+Nats-Expected-Last-Subject-Sequence, including the ones the provisioner's history
+skips (undecodable, or another tenant's event on this tenant's subject), so its
+appends must expect the last seq it read, not the last event it kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from tenant_contracts.codec import UndecodableEvent, decode_event, encode_event
+from tenant_contracts.events import TenantProgress, event_type_name
+from tenant_contracts.subjects import STREAM_NAME, tenant_filter
+from tests.conftest import wait_until
+from tests.integration.provisioner.support import (
+    Provisioners,
+    request_tenant,
+    wait_consumer_idle,
+)
+
+
+async def _readable_types(js: JetStreamContext, tenant_id: uuid.UUID) -> list[str]:
+    """The tenant's event types, leaving out what does not decode or is not its own."""
+    names: list[str] = []
+    seq = 1
+    while True:
+        try:
+            raw = await js.get_msg(STREAM_NAME, seq=seq, subject=tenant_filter(tenant_id),
+                                   next=True)
+        except NotFoundError:
+            return names
+        assert raw.seq is not None
+        seq = raw.seq + 1
+        try:
+            event = decode_event(raw.data or b"")
+        except UndecodableEvent:
+            continue
+        if event.tenant_id == tenant_id:
+            names.append(event_type_name(event))
+
+
+async def _append_raw(js: JetStreamContext, tenant_id: uuid.UUID, data: bytes,
+                      expected_last_seq: int) -> int:
+    """Guarded like any append, so the message really is the tenant's last."""
+    ack = await js.publish(f"tenants.{tenant_id}.progress", data, stream=STREAM_NAME, headers={
+        "Nats-Msg-Id": str(uuid.uuid4()),
+        "Nats-Expected-Last-Subject-Sequence": str(expected_last_seq),
+        "Nats-Expected-Last-Subject-Sequence-Subject": tenant_filter(tenant_id),
+    })
+    return int(ack.seq)
+
+
+async def test_provisions_past_skipped_messages(js: JetStreamContext,
+                                                provisioners: Provisioners) -> None:
+    tenant = await request_tenant(js)
+    requested_seq = (await js.stream_info(STREAM_NAME)).state.last_seq
+    undecodable = await _append_raw(js, tenant.tenant_id,
+                                    b'{"type": "TenantFromTheFuture", "x": 1}', requested_seq)
+    stranger = TenantProgress(tenant_id=uuid.uuid4(), owner="x", actor="system",
+                              stage="migrating", percent=30)
+    await _append_raw(js, tenant.tenant_id, encode_event(stranger), undecodable)
+
+    provisioners.start()
+
+    async def active() -> bool:
+        return "TenantActive" in await _readable_types(js, tenant.tenant_id)
+
+    await wait_until(active, timeout=30, interval=0.1)
+    await wait_consumer_idle(js)
+    assert await _readable_types(js, tenant.tenant_id) == [
+        "TenantRequested", "TenantProvisioning", *["TenantProgress"] * 4, "TenantActive"]
+    info = await js.consumer_info(STREAM_NAME, "provisioner")
+    assert info.num_redelivered == 0  # handled at the first delivery, no conflict loop
+    log = provisioners.each_log()[0]
+    assert f"skipping undecodable event seq={undecodable}" in log
