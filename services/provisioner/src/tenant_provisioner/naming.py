@@ -6,7 +6,10 @@ role password are quoted here, in one place, instead of being pasted into SQL.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+
+_MARK = "tenant:"
 
 
 def quote_ident(name: str) -> str:
@@ -16,6 +19,21 @@ def quote_ident(name: str) -> str:
 def quote_literal(value: str) -> str:
     # standard_conforming_strings is on (the default since 9.1): only quotes need doubling
     return "'" + value.replace("'", "''") + "'"
+
+
+def owner_mark(tenant_id: uuid.UUID) -> str:
+    """The COMMENT on a tenant's database and role: whose they are. Two tenants can
+    share a slug (an orphaned request, then the client's retry), hence a name can't say."""
+    return f"{_MARK}{tenant_id}"
+
+
+def marked_owner(comment: str | None) -> uuid.UUID | None:
+    if not comment or not comment.startswith(_MARK):
+        return None
+    try:
+        return uuid.UUID(comment.removeprefix(_MARK))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

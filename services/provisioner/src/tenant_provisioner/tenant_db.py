@@ -14,13 +14,21 @@ import asyncpg
 from tenant_contracts.events import TenantChanges
 from tenant_contracts.tenant import Tenant
 from tenant_provisioner.failures import TenantDbError, is_transient_sqlstate
-from tenant_provisioner.naming import TenantNames, quote_ident, quote_literal
+from tenant_provisioner.naming import TenantNames, owner_mark, quote_ident, quote_literal
+from tenant_provisioner.ownership import (
+    claim,
+    create_marked_role,
+    database_owner,
+    may_drop,
+    role_owner,
+)
 from tenant_provisioner.schema import migrations
 
 # A stuck lock becomes LockNotAvailable (transient, retried) instead of a hang.
 _SERVER_SETTINGS = {"lock_timeout": "10s", "application_name": "tenant-provisioner"}
 _CONNECT_TIMEOUT = 10.0
 _DUPLICATE = frozenset({"42P04", "42710", "23505"})  # database / role exists, catalog race
+_MIGRATION_LOCK = "SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))"
 
 
 def to_db_error(exc: BaseException) -> TenantDbError:
@@ -66,40 +74,50 @@ class TenantDatabases:
                                             changes.as_dict()))
 
     async def drop(self, tenant: Tenant) -> None:
-        await _guarded(self._drop(TenantNames.for_slug(tenant.slug)))
+        await _guarded(self._drop(tenant, TenantNames.for_slug(tenant.slug)))
 
     async def _create_database(self, tenant: Tenant, names: TenantNames) -> None:
         pool = await self._admin()
+        marker = owner_mark(tenant.id)
         async with pool.acquire() as conn:
-            if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", names.role):
-                await _tolerate_duplicate(conn.execute(
-                    f"CREATE ROLE {quote_ident(names.role)} LOGIN NOSUPERUSER NOCREATEDB "
-                    f"NOCREATEROLE PASSWORD {quote_literal(secrets.token_hex(24))}"))
+            if await role_owner(conn, names.role) is None:
+                await _tolerate_duplicate(create_marked_role(conn, names.role, marker))
+            # Whoever created it (we, a moment ago another worker, or another tenant with
+            # the same slug), only the mark says whose it is.
+            claim(tenant, f"role {names.role}", await role_owner(conn, names.role))
             superuser = await conn.fetchval(
                 "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
             if not superuser:
                 # CREATE DATABASE ... OWNER and SET ROLE need membership in the tenant role
                 await conn.execute(f"GRANT {quote_ident(names.role)} TO CURRENT_USER")
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
-                                       names.database):
+            if await database_owner(conn, names) is None:
                 await _tolerate_duplicate(conn.execute(
                     f"CREATE DATABASE {quote_ident(names.database)} "
                     f"OWNER {quote_ident(names.role)} ENCODING 'UTF8'"))
+            claim(tenant, f"database {names.database}", await database_owner(conn, names))
+            # CREATE DATABASE cannot share a transaction with its COMMENT: a crash in
+            # between leaves it unmarked but owned by our (marked) role, which
+            # database_owner reads as ours; mark it now.
+            await conn.execute(f"COMMENT ON DATABASE {quote_ident(names.database)} "
+                               f"IS {quote_literal(marker)}")
             # Isolation: only the tenant's own role (and the platform) may connect.
             await conn.execute(f"REVOKE ALL ON DATABASE {quote_ident(names.database)} FROM PUBLIC")
 
     async def _migrate(self, tenant: Tenant, names: TenantNames) -> None:
         async with self._tenant_connection(names) as conn:
-            await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
-                               "version integer PRIMARY KEY, name text NOT NULL, "
-                               "checksum text NOT NULL, "
-                               "applied_at timestamptz NOT NULL DEFAULT now())")
+            async with conn.transaction():
+                # Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS both
+                # see no table, and the second fails on the catalog's unique index.
+                await conn.execute(_MIGRATION_LOCK)
+                await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   "version integer PRIMARY KEY, name text NOT NULL, "
+                                   "checksum text NOT NULL, "
+                                   "applied_at timestamptz NOT NULL DEFAULT now())")
             for migration in migrations():
                 async with conn.transaction():
                     # One runner at a time per tenant database, so two workers on a
                     # redelivered request cannot apply the same migration twice.
-                    await conn.execute(
-                        "SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))")
+                    await conn.execute(_MIGRATION_LOCK)
                     applied = await conn.fetchval(
                         "SELECT checksum FROM schema_migrations WHERE version = $1",
                         migration.version)
@@ -144,13 +162,17 @@ class TenantDatabases:
         async with self._tenant_connection(names) as conn, conn.transaction():
             await _upsert_settings(conn, values)
 
-    async def _drop(self, names: TenantNames) -> None:
+    async def _drop(self, tenant: Tenant, names: TenantNames) -> None:
         pool = await self._admin()
         async with pool.acquire() as conn:
-            # FORCE terminates the tenant's open sessions first (PostgreSQL 13+).
-            await conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(names.database)} "
-                               "WITH (FORCE)")
-            await conn.execute(f"DROP ROLE IF EXISTS {quote_ident(names.role)}")
+            # Objects of another tenant with the same slug (or unmarked ones) are not
+            # this tenant's to drop: for it they are already gone.
+            if may_drop(tenant, f"database {names.database}", await database_owner(conn, names)):
+                # FORCE terminates the tenant's open sessions first (PostgreSQL 13+).
+                await conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(names.database)} "
+                                   "WITH (FORCE)")
+            if may_drop(tenant, f"role {names.role}", await role_owner(conn, names.role)):
+                await conn.execute(f"DROP ROLE IF EXISTS {quote_ident(names.role)}")
 
     @asynccontextmanager
     async def _tenant_connection(self, names: TenantNames) -> AsyncIterator[asyncpg.Connection]:
