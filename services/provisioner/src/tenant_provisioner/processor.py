@@ -148,6 +148,8 @@ class Processor:
             await self._abandon(request, deliveries)
 
     async def _abandon(self, request: Request, deliveries: int) -> None:
+        """Returns once the request has its outcome (or needs none); raises otherwise,
+        so that the caller tries again."""
         for _ in range(_MAX_DECISIONS):
             ledger = replay(await self.store.history(request.tenant_id))
             plan = after_max_deliveries(ledger, request.seq, deliveries)
@@ -161,7 +163,9 @@ class Processor:
                     TenantFailed, error=plan.error, attempts=plan.attempts)
                 return
             except Conflict:
-                continue
+                continue  # the tenant moved on: reload; maybe it needs no outcome now
+        raise Conflict(f"tenant {request.tenant_id} kept changing; the outcome of seq "
+                       f"{request.seq} is not recorded yet")
 
     def _writer(self, ledger: Ledger, request: Request) -> _Writer:
         return _Writer(self.store, ledger, request, self.tracing)
