@@ -21,6 +21,7 @@ from tests.integration.provisioner.support import (
     Provisioners,
     request_tenant,
     wait_consumer_idle,
+    wait_for_stage,
 )
 
 
@@ -78,3 +79,22 @@ async def test_provisions_past_skipped_messages(js: JetStreamContext,
     assert info.num_redelivered == 0  # handled at the first delivery, no conflict loop
     log = provisioners.each_log()[0]
     assert f"skipping undecodable event seq={undecodable}" in log
+
+
+async def test_a_message_skipped_during_an_attempt_costs_no_new_attempt(
+        js: JetStreamContext, provisioners: Provisioners) -> None:
+    tenant = await request_tenant(js)
+    provisioners.start(PROVISIONER_STAGE_DELAY_SECONDS="0.5")
+    await wait_for_stage(js, tenant.tenant_id, "migrating")
+    last = (await js.stream_info(STREAM_NAME)).state.last_seq  # only this test's tenant
+    await _append_raw(js, tenant.tenant_id, b"not json at all", last)
+
+    async def active() -> bool:
+        return "TenantActive" in await _readable_types(js, tenant.tenant_id)
+
+    await wait_until(active, timeout=30, interval=0.1)
+    await wait_consumer_idle(js)
+    # The append after the unreadable message conflicts once; it carries on in the
+    # same attempt instead of deferring the request and provisioning all over again.
+    assert await _readable_types(js, tenant.tenant_id) == [
+        "TenantRequested", "TenantProvisioning", *["TenantProgress"] * 4, "TenantActive"]

@@ -97,15 +97,16 @@ class _Writer:
                                                          tracestate)
                 return
             except Conflict:
-                newer = [(seq, e) for seq, e in await self._store.history(self._tenant.id)
-                         if seq > self.last_seq]
-                if not only_requests([e for _, e in newer]):
+                history = await self._store.history(self._tenant.id)
+                newer = [e for seq, e in history if seq > self.last_seq]
+                if newer and not only_requests(newer):
                     raise  # another worker appended: the caller reloads and decides again
-                # Only new requests were queued (by the api) behind the one we work on:
-                # they change nothing about it, so carry on after them.
-                log.info("tenant=%s: %d request(s) queued meanwhile; carrying on",
-                         self._tenant.id, len(newer))
-                self.last_seq = newer[-1][0]
+                # Only new requests were queued (by the api) behind the one we work on, or
+                # messages nobody can read: they change nothing about it, so carry on
+                # after them (NATS counts the unreadable ones too: expect the last seq read).
+                log.info("tenant=%s: %d request(s) queued meanwhile; carrying on after seq %d",
+                         self._tenant.id, len(newer), history.last_seq)
+                self.last_seq = history.last_seq
 
 
 @dataclass
