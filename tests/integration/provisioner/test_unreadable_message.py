@@ -11,38 +11,29 @@ from __future__ import annotations
 import uuid
 
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 
-from tenant_contracts.codec import UndecodableEvent, decode_event, encode_event
-from tenant_contracts.events import TenantProgress, event_type_name
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import TenantProgress
 from tenant_contracts.subjects import STREAM_NAME, tenant_filter
 from tests.conftest import wait_until
 from tests.integration.provisioner.support import (
     Provisioners,
     request_tenant,
+    types,
     wait_consumer_idle,
     wait_for_stage,
 )
 
 
-async def _readable_types(js: JetStreamContext, tenant_id: uuid.UUID) -> list[str]:
-    """The tenant's event types, leaving out what does not decode or is not its own."""
-    names: list[str] = []
-    seq = 1
-    while True:
-        try:
-            raw = await js.get_msg(STREAM_NAME, seq=seq, subject=tenant_filter(tenant_id),
-                                   next=True)
-        except NotFoundError:
-            return names
-        assert raw.seq is not None
-        seq = raw.seq + 1
-        try:
-            event = decode_event(raw.data or b"")
-        except UndecodableEvent:
-            continue
-        if event.tenant_id == tenant_id:
-            names.append(event_type_name(event))
+async def _assert_provisioned_in_one_attempt(js: JetStreamContext,
+                                              tenant_id: uuid.UUID) -> None:
+    async def active() -> bool:
+        return "TenantActive" in await types(js, tenant_id, readable_only=True)
+
+    await wait_until(active, timeout=30, interval=0.1)
+    await wait_consumer_idle(js)
+    assert await types(js, tenant_id, readable_only=True) == [
+        "TenantRequested", "TenantProvisioning", *["TenantProgress"] * 4, "TenantActive"]
 
 
 async def _append_raw(js: JetStreamContext, tenant_id: uuid.UUID, data: bytes,
@@ -68,13 +59,7 @@ async def test_provisions_past_skipped_messages(js: JetStreamContext,
 
     provisioners.start()
 
-    async def active() -> bool:
-        return "TenantActive" in await _readable_types(js, tenant.tenant_id)
-
-    await wait_until(active, timeout=30, interval=0.1)
-    await wait_consumer_idle(js)
-    assert await _readable_types(js, tenant.tenant_id) == [
-        "TenantRequested", "TenantProvisioning", *["TenantProgress"] * 4, "TenantActive"]
+    await _assert_provisioned_in_one_attempt(js, tenant.tenant_id)
     info = await js.consumer_info(STREAM_NAME, "provisioner")
     assert info.num_redelivered == 0  # handled at the first delivery, no conflict loop
     log = provisioners.each_log()[0]
@@ -89,12 +74,6 @@ async def test_a_message_skipped_during_an_attempt_costs_no_new_attempt(
     last = (await js.stream_info(STREAM_NAME)).state.last_seq  # only this test's tenant
     await _append_raw(js, tenant.tenant_id, b"not json at all", last)
 
-    async def active() -> bool:
-        return "TenantActive" in await _readable_types(js, tenant.tenant_id)
-
-    await wait_until(active, timeout=30, interval=0.1)
-    await wait_consumer_idle(js)
     # The append after the unreadable message conflicts once; it carries on in the
     # same attempt instead of deferring the request and provisioning all over again.
-    assert await _readable_types(js, tenant.tenant_id) == [
-        "TenantRequested", "TenantProvisioning", *["TenantProgress"] * 4, "TenantActive"]
+    await _assert_provisioned_in_one_attempt(js, tenant.tenant_id)
