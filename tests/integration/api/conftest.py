@@ -13,7 +13,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
-from tenant_api.event_store import EventStore
+from tenant_stream.setup import ensure_stream
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
 from tests.conftest import unique_database
@@ -47,7 +47,7 @@ async def api(api_nats: NatsServer, api_database: str) -> AsyncIterator[Api]:
 @pytest.fixture
 async def api_nc(api_nats: NatsServer) -> AsyncIterator[NATS]:
     client = await nats.connect(api_nats.url)
-    await EventStore(client.jetstream()).ensure_stream(replicas=1)
+    await ensure_stream(client.jetstream(), replicas=1)
     yield client
     await client.close()
 

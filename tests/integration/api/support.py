@@ -14,17 +14,22 @@ import nats
 from litestar import Litestar
 
 from tenant_api.app import create_app
-from tenant_api.event_store import EventStore
 from tenant_api.runtime import Runtime
 from tenant_api.settings import JwtSettings, Settings
 from tenant_contracts.events import EventBase
+from tenant_stream.connection import NatsSettings, parse_servers
+from tenant_stream.event_log import EventLog
 from tenantctl.tokens import mint_token
 from tests.conftest import JWT_SECRET, wait_until
 
 
+def nats_settings(nats_url: str) -> NatsSettings:
+    return NatsSettings(servers=parse_servers(nats_url))
+
+
 def settings(nats_url: str, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "database_url": database_url, "nats_url": nats_url,
+        "database_url": database_url, "nats": nats_settings(nats_url),
         "jwt": JwtSettings(secret=JWT_SECRET, algorithms=("HS256",)),
     }
     values.update(overrides)
@@ -70,7 +75,7 @@ class Api:
         """Until the read model has applied the stream's head; returns that seq."""
         runtime = self.runtime
         assert runtime.nc is not None and runtime.pool is not None
-        head = await EventStore(runtime.nc.jetstream()).head()
+        head = await EventLog(runtime.nc).head()
 
         async def applied() -> bool:
             assert runtime.pool is not None
@@ -110,7 +115,7 @@ class Provisioner:
     """Appends the provisioner's events, as the contract says it does (guarded appends)."""
 
     def __init__(self, nc: nats.NATS) -> None:
-        self.store = EventStore(nc.jetstream())
+        self.store = EventLog(nc)
 
     async def append(self, tenant: dict[str, Any], event_type: type[EventBase],
                      **fields: Any) -> int:

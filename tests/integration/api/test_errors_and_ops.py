@@ -45,7 +45,8 @@ async def test_health_readiness_and_metrics(api: Api) -> None:
     await api.wait_projected()
     ready = await api.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"nats": True, "postgres": True, "projection": True}
+    assert ready.json()["checks"] == {"nats": True, "stream": True, "postgres": True,
+                                      "projection": True}
     await api.create(new_user())
     metrics = await api.client.get("/metrics")
     assert metrics.headers["content-type"].startswith("text/plain")

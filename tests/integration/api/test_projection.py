@@ -8,7 +8,7 @@ import asyncpg
 from nats.aio.client import Client as NATS
 
 from tenant_api.projection import apply_batch
-from tenant_api.projection_runner import as_stream_messages, next_batch, open_ordered
+from tenant_api.projection_runner import StreamBatches
 from tenant_api.schema import create_schema
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantActive, TenantProgress, TenantProvisioning
@@ -49,11 +49,12 @@ async def test_batches_apply_once(api: Api, api_nc: NATS, fresh_database: str,
     tenant = await api.create(new_user())
     await provisioner.append(tenant, TenantProvisioning, attempt=1)
     head = await provisioner.append(tenant, TenantActive, database="tenant_once")
-    sub = await open_ordered(api_nc.jetstream(), 1)
+    batches = StreamBatches(api_nc, 0, "test")
+    batches.start()
     messages = []
     while len(messages) < head:
-        messages += as_stream_messages(await next_batch(sub, timeout=5))
-    await sub.unsubscribe()
+        messages += await batches.next(timeout=5)
+    await batches.stop()
     conn = await asyncpg.connect(fresh_database)
     try:
         await create_schema(conn)

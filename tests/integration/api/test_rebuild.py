@@ -24,6 +24,7 @@ from tests.integration.api.support import (
     Api,
     Provisioner,
     auth,
+    nats_settings,
     new_user,
     running_api,
     settings,
@@ -98,7 +99,7 @@ async def test_a_running_api_carries_on_after_a_rebuild(
         user = new_user()
         before = await api.create(user)
         await api.wait_projected()
-        report = await rebuild(fresh_database, api_nats.url)
+        report = await rebuild(fresh_database, nats_settings(api_nats.url))
         assert report.tenants >= 1
         # Reads and writes keep working on the new tables, and so does the projection.
         assert (await api.get(user, before["id"])).status_code == 200
@@ -108,5 +109,5 @@ async def test_a_running_api_carries_on_after_a_rebuild(
         got = (await api.get(user, after["id"])).json()
         assert (got["status"], got["version"]) == ("Provisioning", head)
         live = await _snapshot(fresh_database)
-    await rebuild(fresh_database, api_nats.url)
+    await rebuild(fresh_database, nats_settings(api_nats.url))
     assert await _snapshot(fresh_database) == live

@@ -14,9 +14,12 @@ def run_rebuild(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     from tenant_api.rebuild import rebuild
+    from tenant_stream.connection import NatsSettings
 
+    # Credentials and TLS as the services take them; --nats-url overrides the servers.
+    nats = NatsSettings.from_env({**os.environ, "NATS_URL": args.nats_url})
     try:
-        report = asyncio.run(rebuild(args.database_url, args.nats_url))
+        report = asyncio.run(rebuild(args.database_url, nats))
     except Exception as exc:  # the transaction rolled back: the old read model stands
         print(f"tenantctl projections rebuild failed, nothing changed: {exc!r}",
               file=sys.stderr)

@@ -1,13 +1,21 @@
-"""Requests that append to the stream: create, update, retry, delete."""
+"""Requests that append to the stream: create, update, retry, delete.
+
+Every answer tells the truth: a returned tenant means its event is stored, once.
+An append whose outcome stays unknown past its deadline raises OutcomeUnknown
+(503); the same request retried with the same Idempotency-Key (a create: or with
+the same body) then answers with what was stored and appends nothing new.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 
 import asyncpg
+import msgspec
 
-from tenant_api import idempotency, read_model
+from tenant_api import idempotency, pending_creates, read_model
 from tenant_api.decisions import (
     History,
     InvalidRequest,
@@ -18,23 +26,36 @@ from tenant_api.decisions import (
     new_tenant,
     visible,
 )
-from tenant_api.event_store import EventStore, WrongLastSequence
 from tenant_api.tracing import TraceContext
 from tenant_api.wire import CreateTenant
 from tenant_contracts.access import Principal
-from tenant_contracts.events import EventBase
+from tenant_contracts.events import EventBase, TenantRequested
 from tenant_contracts.tenant import Tenant, apply
+from tenant_stream.event_log import Conflict, EventLog, NotStored, OutcomeUnknown
+
+log = logging.getLogger(__name__)
 
 Decide = Callable[[History, Principal], EventBase]
 MAX_ATTEMPTS = 5
+# The namespace of event ids derived from an Idempotency-Key (PATCH, retry, DELETE).
+NO_TRACE: TraceContext = ("", None)  # the sweeper's resend: no caller to trace
+KEYED_EVENTS = uuid.UUID("6f4f6f53-6a1e-4a47-9d35-0c5f3d0f6b1e")
 
 
 class IdempotencyKeyReused(InvalidRequest):
     """The same Idempotency-Key came back with a different body."""
 
 
+class RequestOutcomeUnknown(Exception):
+    """The append was sent and its outcome could not be told by the deadline."""
+
+    def __init__(self, tenant_id: uuid.UUID, detail: str) -> None:
+        super().__init__(detail)
+        self.tenant_id = tenant_id
+
+
 class TenantCommands:
-    def __init__(self, store: EventStore, pool: asyncpg.Pool,
+    def __init__(self, store: EventLog, pool: asyncpg.Pool,
                  on_append: Callable[[EventBase], None] = lambda event: None) -> None:
         self._store = store
         self._pool = pool
@@ -52,42 +73,105 @@ class TenantCommands:
                         if known.fingerprint != body_fingerprint:
                             raise IdempotencyKeyReused(
                                 "this Idempotency-Key was used with a different body")
-                        return await self._current(conn, known.tenant_id)
+                        return await self._settled(conn, known.tenant_id, trace)
                 event = new_tenant(body, principal)
-                # One transaction holds the key and the slug across the append: a
-                # concurrent request for either waits, then sees the outcome.
+                # One transaction holds the key, the slug and the event to send: they
+                # commit before the append, so an append with an unknown outcome can
+                # be finished by whoever finds them.
                 async with conn.transaction():
                     if key is not None and not await idempotency.reserve(
                             conn, principal.sub, key, body_fingerprint, event.tenant_id):
                         continue  # a concurrent request with this key won: replay it
                     if not await read_model.claim_slug(conn, body.slug, event.tenant_id):
-                        raise TenantConflict(f"slug {body.slug!r} is taken")
-                    seq = await self._store.append(event, 0, *trace)
-                    self._on_append(event)
-                    tenant = apply(None, event, seq)
-                    # Read your writes: the row exists before the 202 leaves.
-                    await read_model.upsert(conn, [tenant])
-                return tenant
+                        # Held by a create whose outcome nobody learnt? If it is this very
+                        # request sent before (same user, same body), finish that one.
+                        holder = await pending_creates.holding_slug(conn, body.slug)
+                        if holder is None or holder.event.owner != principal.sub \
+                                or holder.fingerprint != body_fingerprint:
+                            raise TenantConflict(f"slug {body.slug!r} is taken")
+                        event = holder.event
+                        if key is not None:
+                            await idempotency.repoint(conn, principal.sub, key,
+                                                      event.tenant_id)
+                    else:
+                        await pending_creates.record(conn, event, body_fingerprint)
+                # Either our own new event, or the same request sent before without a
+                # key whose answer was lost: the client's retry finishes it.
+                return await self._send_create(conn, event, trace, key)
         raise TenantConflict("concurrent requests with this Idempotency-Key; try again")
 
-    async def _current(self, conn: asyncpg.Connection, tenant_id: uuid.UUID) -> Tenant:
-        tenant = await read_model.get(conn, tenant_id)
-        if tenant is None:  # the key and the row commit together, but the stream decides
-            tenant = current_state((await self._store.history(tenant_id)).events)
-        assert tenant is not None
+    async def _send_create(self, conn: asyncpg.Connection, event: TenantRequested,
+                           trace: TraceContext, key: str | None = None) -> Tenant:
+        try:
+            seq = await self._store.append(event, 0, *trace)
+        except NotStored:
+            # Refused every time: nothing is stored, so the slug and key are free again.
+            async with conn.transaction():
+                await read_model.release_slug(conn, event.slug, event.tenant_id)
+                await pending_creates.forget(conn, event.tenant_id)
+                if key is not None:
+                    await idempotency.forget(conn, event.owner, key)
+            raise
+        except (OutcomeUnknown, Conflict) as exc:
+            # Conflict: another event is stored at this brand-new tenant's first seq,
+            # which only a hand-made message can do; leave it to the sweeper to log.
+            raise RequestOutcomeUnknown(event.tenant_id, str(exc)) from exc
+        self._on_append(event)
+        tenant = apply(None, event, seq)
+        async with conn.transaction():
+            # Read your writes: the row exists before the 202 leaves.
+            await read_model.upsert(conn, [tenant])
+            await pending_creates.forget(conn, event.tenant_id)
         return tenant
 
+    async def _settled(self, conn: asyncpg.Connection, tenant_id: uuid.UUID,
+                       trace: TraceContext) -> Tenant:
+        """The tenant a key recorded: from the read model, or by finishing its create."""
+        tenant = await read_model.get(conn, tenant_id)
+        if tenant is not None:
+            return tenant
+        pending = await pending_creates.find(conn, tenant_id)
+        if pending is not None:
+            return await self._send_create(conn, pending.event, trace)
+        tenant = current_state(await self._store.history(tenant_id))
+        if tenant is None:
+            raise RequestOutcomeUnknown(tenant_id, "the request is not settled yet")
+        return tenant
+
+    async def finish_pending(self, older_than_seconds: float) -> int:
+        """Send again the creates whose outcome nobody learnt (the api crashed, or its
+        client gave up): each ends stored exactly once. Returns how many settled."""
+        settled = 0
+        for pending in await pending_creates.older_than(self._pool, older_than_seconds):
+            async with self._pool.acquire() as conn:
+                try:
+                    await self._send_create(conn, pending.event, NO_TRACE)
+                    settled += 1
+                except (RequestOutcomeUnknown, NotStored) as exc:
+                    log.warning("pending create of tenant %s still unsettled: %s",
+                                pending.event.tenant_id, exc)
+        return settled
+
     async def change(self, principal: Principal, tenant_id: uuid.UUID, decide: Decide,
-                     trace: TraceContext) -> Tenant:
+                     trace: TraceContext, key: str | None = None) -> Tenant:
+        # With a key, the event id is derived from it: a retry finds its event stored.
+        keyed_id = uuid.uuid5(KEYED_EVENTS, f"{tenant_id}/{principal.sub}/{key}") \
+            if key is not None else None
         for _ in range(MAX_ATTEMPTS):
             history = await self._store.history(tenant_id)
-            event = decide(history.events, principal)
+            if keyed_id is not None and history.seq_of(keyed_id) is not None:
+                return visible(history, principal)  # stored before: append nothing
+            event = decide(history, principal)
+            if keyed_id is not None:
+                event = msgspec.structs.replace(event, event_id=keyed_id)
             try:
                 seq = await self._store.append(event, history.last_seq, *trace)
-            except WrongLastSequence:
+            except Conflict:
                 continue  # someone appended first: decide again on the new history
+            except OutcomeUnknown as exc:
+                raise RequestOutcomeUnknown(tenant_id, str(exc)) from exc
             self._on_append(event)
-            tenant = apply(visible(history.events, principal), event, seq)
+            tenant = apply(visible(history, principal), event, seq)
             async with self._pool.acquire() as conn:
                 await read_model.upsert(conn, [tenant])
             return tenant

@@ -45,6 +45,17 @@ async def reserve(conn: asyncpg.Connection, owner: str, key: str, fingerprint: s
     return inserted is not None
 
 
+async def repoint(conn: asyncpg.Connection, owner: str, key: str, tenant_id: uuid.UUID) -> None:
+    """The key's request turned out to be one sent before (its outcome was unknown)."""
+    await conn.execute("UPDATE idempotency_keys SET tenant_id = $3 WHERE owner = $1 AND key = $2",
+                       owner, key, tenant_id)
+
+
+async def forget(conn: asyncpg.Connection, owner: str, key: str) -> None:
+    """The key's request was not stored: a retry with it starts afresh."""
+    await conn.execute("DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2", owner, key)
+
+
 async def purge_expired(pool: asyncpg.Pool) -> int:
     """Delete the records no request can match any more; returns how many."""
     status = await pool.execute(

@@ -20,13 +20,13 @@ async def healthz() -> Health:
 
 
 @get("/readyz", tags=["operations"], responses=problem_specs(503),
-     summary="Readiness: NATS and PostgreSQL answer and the read model caught up at start")
+     summary="Readiness: NATS, the stream and PostgreSQL answer, and the read model follows")
 async def readyz(state: State) -> Response[Health] | Response[bytes]:
     runtime: Runtime = state.runtime
-    checks = await runtime.readiness()
-    if all(checks.values()):
-        return Response(Health(status="ready", checks=checks))
-    waiting = ", ".join(name for name, ok in checks.items() if not ok)
+    problems = await runtime.readiness()
+    if not any(problems.values()):
+        return Response(Health(status="ready", checks=dict.fromkeys(problems, True)))
+    waiting = "; ".join(f"{name}: {why}" for name, why in problems.items() if why)
     return problem_response(503, f"not ready: waiting for {waiting}", kind="not-ready")
 
 

@@ -17,6 +17,7 @@ from litestar.openapi.spec import Example
 from litestar.utils.scope.state import ScopeState
 
 from tenant_api.auth import Unauthorized
+from tenant_api.commands import RequestOutcomeUnknown
 from tenant_api.cursor import InvalidCursor
 from tenant_api.decisions import (
     InvalidFields,
@@ -26,6 +27,7 @@ from tenant_api.decisions import (
 )
 from tenant_api.field_errors import all_field_errors
 from tenant_api.runtime import NotReady
+from tenant_stream.event_log import NotStored, StreamUnavailable
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -47,7 +49,8 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 
 # NATS or PostgreSQL did not answer: 503, and the client may retry.
 UNAVAILABLE = (NotReady, nats.errors.Error, asyncpg.PostgresConnectionError,
-               asyncpg.InterfaceError, OSError, asyncio.TimeoutError)
+               asyncpg.InterfaceError, OSError, asyncio.TimeoutError, NotStored,
+               StreamUnavailable)
 
 
 _encoder = msgspec.json.Encoder()
@@ -116,6 +119,13 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         if status >= 500:
             log.error("internal error on %s %s: %s", request.method, request.url.path, exc)
         return problem_response(status, exc.detail, headers=dict(exc.headers or {}))
+    if isinstance(exc, RequestOutcomeUnknown):
+        # Not a lie in either direction: the event may be stored. The same request
+        # with the same Idempotency-Key (a create: or the same body) tells which.
+        return problem_response(
+            503, f"the outcome is not known yet: send the same request again with the same "
+                 f"Idempotency-Key; tenant {exc.tenant_id}", kind="outcome-unknown",
+            headers={"Retry-After": "1", "Location": f"/api/v1/tenants/{exc.tenant_id}"})
     if isinstance(exc, UNAVAILABLE):
         log.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
         return problem_response(503, "a dependency did not answer; retry shortly",

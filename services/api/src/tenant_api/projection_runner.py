@@ -1,4 +1,4 @@
-"""Feeds the projection from an ordered consumer that starts after the last applied seq."""
+"""Feeds the projection from the stream's ordered feed, starting after the last applied seq."""
 
 from __future__ import annotations
 
@@ -7,45 +7,48 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from tenant_api import read_model
 from tenant_api.projection import OutOfStep, StreamMessage, apply_batch
-from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
+from tenant_stream.feed import OrderedFeed
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 RETRY_DELAY_SECONDS = 0.5
 
 
-async def open_ordered(js: JetStreamContext, start_seq: int) -> JetStreamContext.PushSubscription:
-    # Ordered consumers are ephemeral, unacked and in memory: the read model keeps
-    # the position, so nothing is lost when one goes away.
-    return await js.subscribe(
-        ALL_SUBJECTS, stream=STREAM_NAME, ordered_consumer=True,
-        deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-        config=ConsumerConfig(opt_start_seq=start_seq), idle_heartbeat=2.0,
-    )
+class StreamBatches:
+    """The ordered feed as batches: everything already delivered, up to BATCH_SIZE.
+    The read model keeps the position, so a feed can always start over from it."""
 
+    def __init__(self, nc: NatsClient, after: int, name: str) -> None:
+        self._queue: asyncio.Queue[StreamMessage] = asyncio.Queue()
+        self.feed = OrderedFeed(nc, self._put, position=after, name=name)
 
-async def next_batch(sub: JetStreamContext.PushSubscription, timeout: float | None) -> list[Msg]:
-    """Wait for one message, then take whatever else is already buffered."""
-    batch = [await sub.next_msg(timeout=timeout)]
-    while len(batch) < BATCH_SIZE and sub.pending_msgs > 0:
-        batch.append(await sub.next_msg())
-    return batch
+    async def _put(self, seq: int, msg: Msg) -> None:
+        self._queue.put_nowait((seq, msg.data))
 
+    def start(self) -> None:
+        self.feed.start()
 
-def as_stream_messages(batch: list[Msg]) -> list[StreamMessage]:
-    return [(m.metadata.sequence.stream, m.data) for m in batch]
+    async def stop(self) -> None:
+        await self.feed.stop()
+
+    async def next(self, timeout: float | None) -> list[StreamMessage]:
+        """Wait for one message, then take whatever else is already there."""
+        async with asyncio.timeout(timeout):
+            batch = [await self._queue.get()]
+        while len(batch) < BATCH_SIZE and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        return batch
 
 
 class ProjectionRunner:
-    def __init__(self, js: JetStreamContext, pool: asyncpg.Pool, head: Callable[[], Awaitable[int]],
+    def __init__(self, nc: NatsClient, pool: asyncpg.Pool, head: Callable[[], Awaitable[int]],
                  *, paused: bool = False, on_applied: Callable[[int], None] | None = None) -> None:
-        self._js = js
+        self._nc = nc
         self._pool = pool
         self._head = head
         self._on_applied = on_applied or (lambda seq: None)
@@ -54,12 +57,19 @@ class ProjectionRunner:
             self._running.set()
         self.caught_up = asyncio.Event()
         self.start_head: int | None = None
+        self.batches: StreamBatches | None = None
 
     def pause(self) -> None:
         self._running.clear()
 
     def resume(self) -> None:
         self._running.set()
+
+    @property
+    def problem(self) -> str | None:
+        if self.batches is None:
+            return "projection not started"
+        return self.batches.feed.problem
 
     async def run(self) -> None:
         while True:
@@ -81,19 +91,20 @@ class ProjectionRunner:
         async with self._pool.acquire() as conn:
             applied = await read_model.applied_seq(conn)
         self._report(applied)
-        sub = await open_ordered(self._js, applied + 1)
+        self.batches = batches = StreamBatches(self._nc, applied, "projection")
+        batches.start()
         try:
             while True:
                 await self._running.wait()
-                batch = as_stream_messages(await next_batch(sub, timeout=None))
+                batch = await batches.next(timeout=None)
                 await self._running.wait()
                 async with self._pool.acquire() as conn:
                     applied = await apply_batch(conn, batch)
                 self._report(applied)
                 if applied < batch[-1][0]:
-                    raise OutOfStep(applied)  # a delivery was lost: resubscribe after it
+                    raise OutOfStep(applied)  # the read model moved (a rebuild): follow it
         finally:
-            await sub.unsubscribe()
+            await batches.stop()
 
     def _report(self, applied: int) -> None:
         self._on_applied(applied)

@@ -9,14 +9,14 @@ import asyncpg
 from tenant_api import read_model
 from tenant_api.cursor import decode_cursor, encode_cursor
 from tenant_api.decisions import TenantNotFound, visible
-from tenant_api.event_store import EventStore
 from tenant_api.wire import HistoryItem, TenantHistory, TenantPage
 from tenant_contracts.access import Principal
 from tenant_contracts.tenant import Status, Tenant
+from tenant_stream.event_log import EventLog
 
 
 class TenantQueries:
-    def __init__(self, store: EventStore, pool: asyncpg.Pool) -> None:
+    def __init__(self, store: EventLog, pool: asyncpg.Pool) -> None:
         self._store = store
         self._pool = pool
 
@@ -43,6 +43,6 @@ class TenantQueries:
         return TenantPage(items=items, next_cursor=next_cursor, as_of=as_of)
 
     async def history(self, principal: Principal, tenant_id: uuid.UUID) -> TenantHistory:
-        events = (await self._store.history(tenant_id)).events
+        events = await self._store.history(tenant_id)
         visible(events, principal)
         return TenantHistory(items=[HistoryItem(seq=seq, event=e) for seq, e in events])  # type: ignore[arg-type]

@@ -27,6 +27,13 @@ TenantId = Annotated[uuid.UUID, PathParameter(description="the tenant's id")]
 ACCEPTED = example_spec(202, TENANT, "accepted; the tenant as it is now")
 
 
+# A create: the same key with the same body returns the same tenant for 24 h. A change:
+# the same key finds the change already stored and appends nothing.
+IdempotencyKey = Annotated[str | None, HeaderParameter(
+    name="Idempotency-Key", min_length=1, max_length=200, required=False,
+    description="repeat the request safely (after a 503, say): it is applied once")]
+
+
 def _accepted(tenant: Tenant) -> Response[Tenant]:
     return Response(tenant, status_code=202,
                     headers={"Location": f"/api/v1/tenants/{tenant.id}"})
@@ -46,9 +53,7 @@ class TenantController(Controller):
     async def create_tenant(
         self, request: Request[Any, Any, Any], data: JSONBody[CreateTenant], principal: Caller,
         commands: Commands,
-        idempotency_key: Annotated[str | None, HeaderParameter(
-            name="Idempotency-Key", min_length=1, max_length=200, required=False,
-            description="repeat a create safely for 24 h")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[Tenant]:
         tenant = await commands.create(principal, data, idempotency_key,
                                        outgoing_trace(request.headers, "TenantRequested"))
@@ -85,27 +90,32 @@ class TenantController(Controller):
            summary="Change name and/or plan (409 while busy)")
     async def update_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
                             data: JSONBody[UpdateTenant], principal: Caller,
-                            commands: Commands) -> Response[Tenant]:
+                            commands: Commands, idempotency_key: IdempotencyKey = None
+                            ) -> Response[Tenant]:
         tenant = await commands.change(
             principal, tenant_id, lambda history, who: decide_update(history, who, data),
-            outgoing_trace(request.headers, "TenantUpdateRequested"))
+            outgoing_trace(request.headers, "TenantUpdateRequested"), idempotency_key)
         return _accepted(tenant)
 
     @post("/{tenant_id:uuid}/retry", status_code=202,
           responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
           summary="Provision a Failed tenant again (409 unless Failed)")
     async def retry_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
-                           principal: Caller, commands: Commands) -> Response[Tenant]:
+                           principal: Caller, commands: Commands,
+                           idempotency_key: IdempotencyKey = None) -> Response[Tenant]:
         tenant = await commands.change(principal, tenant_id, decide_retry,
-                                       outgoing_trace(request.headers, "TenantRetryRequested"))
+                                       outgoing_trace(request.headers, "TenantRetryRequested"),
+                                       idempotency_key)
         return _accepted(tenant)
 
     @delete("/{tenant_id:uuid}", status_code=202,
             responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
             summary="Delete the tenant and its database (409 while busy)")
     async def delete_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
-                            principal: Caller, commands: Commands) -> Response[Tenant]:
+                            principal: Caller, commands: Commands,
+                            idempotency_key: IdempotencyKey = None) -> Response[Tenant]:
         tenant = await commands.change(principal, tenant_id, decide_delete,
                                        outgoing_trace(request.headers,
-                                                      "TenantDeletionRequested"))
+                                                      "TenantDeletionRequested"),
+                                       idempotency_key)
         return _accepted(tenant)

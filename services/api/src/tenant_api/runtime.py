@@ -14,16 +14,20 @@ from nats.aio.client import Client as NatsClient
 
 from tenant_api import idempotency
 from tenant_api.commands import TenantCommands
-from tenant_api.event_store import EventStore
 from tenant_api.metrics import Metrics
 from tenant_api.projection_runner import ProjectionRunner
 from tenant_api.queries import TenantQueries
 from tenant_api.schema import create_schema
 from tenant_api.settings import Settings
+from tenant_stream.connection import connect
+from tenant_stream.event_log import EventLog
+from tenant_stream.setup import Keeper
 
 log = logging.getLogger(__name__)
 CONNECT_RETRY_SECONDS = 0.5
 PURGE_INTERVAL_SECONDS = 3600.0
+PENDING_CHECK_SECONDS = 5.0
+PENDING_AGE_SECONDS = 30.0  # well past an append's deadline: its request has ended
 T = TypeVar("T")
 
 
@@ -39,6 +43,7 @@ class Runtime:
         self.nc: NatsClient | None = None
         self.pool: asyncpg.Pool | None = None
         self.projection: ProjectionRunner | None = None
+        self.keeper: Keeper | None = None
         self._commands: TenantCommands | None = None
         self._queries: TenantQueries | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -62,31 +67,55 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self._connect(), name="api-connect"))
 
     async def _connect(self) -> None:
-        self.nc = await _retry("NATS", lambda: nats.connect(
-            self._settings.nats_url, name="tenant-api", max_reconnect_attempts=-1,
-            reconnect_time_wait=CONNECT_RETRY_SECONDS, error_cb=_log_nats_error))
-        js = self.nc.jetstream()
-        store = EventStore(js)
-        await _retry("the TENANTS stream", lambda: store.ensure_stream(
-            self._settings.stream_replicas))
+        self.nc = nc = await connect(self._settings.nats, "tenant-api",
+                                     reconnected_cb=self._on_reconnected)
+        store = EventLog(nc)
+        # Created at start if missing, and re-created at run time if it vanishes.
+        self.keeper = Keeper(nc.jetstream(), self._settings.stream_replicas,
+                             on_repaired=self._on_stream_repaired)
+        await _retry("the TENANTS stream", self._keeper_check)
+        self.keeper.start()
         pool = await _retry("PostgreSQL", lambda: asyncpg.create_pool(
             self._settings.database_url, min_size=1, max_size=10))
         self.pool = pool
         await _retry("the read model's tables", lambda: _create_schema(pool))
-        self.projection = ProjectionRunner(js, pool, store.head,
+        self.projection = ProjectionRunner(nc, pool, store.head,
                                            paused=self._projection_paused,
                                            on_applied=self._metrics.projected_seq.set)
         self._tasks.append(asyncio.create_task(self.projection.run(), name="api-projection"))
         self._tasks.append(asyncio.create_task(_purge_keys_hourly(pool), name="api-key-purge"))
-        self._commands = TenantCommands(store, pool, self._metrics.count_append)
+        self._commands = commands = TenantCommands(store, pool, self._metrics.count_append)
+        self._tasks.append(asyncio.create_task(_finish_pending_creates(commands),
+                                               name="api-pending-creates"))
         self._queries = TenantQueries(store, pool)
         self.started.set()
 
-    async def readiness(self) -> dict[str, bool]:
+    async def _keeper_check(self) -> None:
+        assert self.keeper is not None
+        await self.keeper.check()
+        if self.keeper.problem is not None:
+            raise TimeoutError(self.keeper.problem)
+
+    async def _on_reconnected(self) -> None:
+        # The node that held the projection's consumer may be gone: follow anew now.
+        if self.projection is not None and self.projection.batches is not None:
+            self.projection.batches.feed.restart("reconnected to NATS")
+
+    async def _on_stream_repaired(self) -> None:
+        if self.projection is not None and self.projection.batches is not None:
+            self.projection.batches.feed.restart("the stream was re-created")
+
+    async def readiness(self) -> dict[str, str | None]:
+        """Each part's problem, or None when it can do its work."""
+        connected = self.nc is not None and self.nc.is_connected
+        projection = self.projection
         return {
-            "nats": self.nc is not None and self.nc.is_connected,
-            "postgres": await self._postgres_answers(),
-            "projection": self.projection is not None and self.projection.caught_up.is_set(),
+            "nats": None if connected else "not connected to NATS",
+            "stream": self.keeper.problem if self.keeper else "not checked yet",
+            "postgres": None if await self._postgres_answers() else "PostgreSQL does not answer",
+            "projection": (projection.problem or (None if projection.caught_up.is_set()
+                                                  else "catching up with the stream"))
+            if projection is not None else "not started",
         }
 
     async def _postgres_answers(self) -> bool:
@@ -99,6 +128,8 @@ class Runtime:
             return False
 
     async def stop(self) -> None:
+        if self.keeper is not None:
+            await self.keeper.stop()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -126,9 +157,18 @@ async def _purge_keys_hourly(pool: asyncpg.Pool) -> None:
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
-async def _log_nats_error(error: Exception) -> None:
-    # nats-py keeps reconnecting by itself; one line per failure is enough.
-    log.warning("NATS: %r", error)
+async def _finish_pending_creates(commands: TenantCommands) -> None:
+    # A create whose client was told 503 (outcome unknown), or whose api crashed
+    # mid-append, is sent again until stored: the client finds it by retrying or by
+    # its Location. Every replica may run this: the stream stores the event once.
+    while True:
+        await asyncio.sleep(PENDING_CHECK_SECONDS)
+        try:
+            settled = await commands.finish_pending(PENDING_AGE_SECONDS)
+            if settled:
+                log.info("settled %d create(s) whose outcome was unknown", settled)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("pending creates not checked: %r", exc)
 
 
 async def _create_schema(pool: asyncpg.Pool) -> None:

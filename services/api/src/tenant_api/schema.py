@@ -55,6 +55,19 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (owner, key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_created_at ON idempotency_keys (created_at);
+-- A TenantRequested whose append has no known outcome yet: recorded with the slug
+-- and the key before it is sent, deleted with the row's insert once it is stored.
+-- Whoever finds it (a retry with the key or body, or the sweeper) sends the very same
+-- event again; the stream stores it at most once (expected last sequence 0).
+CREATE TABLE IF NOT EXISTS pending_creates (
+    tenant_id uuid PRIMARY KEY,
+    owner text NOT NULL,
+    slug text NOT NULL,
+    fingerprint text NOT NULL,
+    event bytea NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS pending_creates_by_slug ON pending_creates (slug);
 """
 
 DROP_READ_MODEL = "DROP TABLE IF EXISTS tenants, slug_claims, projection_state"

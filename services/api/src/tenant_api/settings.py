@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tenant_contracts.jwt_settings import (
     HMAC_ALGORITHMS,
@@ -11,6 +11,7 @@ from tenant_contracts.jwt_settings import (
     JwtSettingsError,
     jwt_settings_from_env,
 )
+from tenant_stream.connection import NatsSettings, NatsSettingsError
 
 __all__ = ["HMAC_ALGORITHMS", "JwtSettings", "Settings", "SettingsError", "jwt_from_env"]
 
@@ -23,7 +24,7 @@ class SettingsError(ValueError):
 class Settings:
     database_url: str
     jwt: JwtSettings
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats: NatsSettings = field(default_factory=NatsSettings)
     stream_replicas: int = 1
     api_host: str = "0.0.0.0"
     api_port: int = 8000
@@ -41,7 +42,7 @@ class Settings:
         return cls(
             database_url=database_url,
             jwt=jwt_from_env(env),
-            nats_url=env.get("NATS_URL") or "nats://127.0.0.1:4222",
+            nats=nats_from_env(env),
             stream_replicas=_int(env, "STREAM_REPLICAS", 1),
             api_host=env.get("API_HOST") or "0.0.0.0",
             api_port=_int(env, "API_PORT", 8000),
@@ -57,6 +58,13 @@ def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
     try:
         return jwt_settings_from_env(env)
     except JwtSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def nats_from_env(env: Mapping[str, str]) -> NatsSettings:
+    try:
+        return NatsSettings.from_env(env)
+    except NatsSettingsError as exc:
         raise SettingsError(str(exc)) from None
 
 

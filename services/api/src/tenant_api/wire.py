@@ -74,3 +74,4 @@ class DevToken(msgspec.Struct, frozen=True, kw_only=True):
 class Health(msgspec.Struct, frozen=True, kw_only=True):
     status: str
     checks: dict[str, bool] = msgspec.field(default_factory=dict)
+    problems: dict[str, str] = msgspec.field(default_factory=dict)  # why a check fails
