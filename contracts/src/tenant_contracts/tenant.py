@@ -10,6 +10,7 @@ from enum import StrEnum
 import msgspec
 
 from tenant_contracts.events import (
+    REQUEST_TYPES,
     EventBase,
     TenantActive,
     TenantAttemptFailed,
@@ -74,9 +75,23 @@ class Tenant(msgspec.Struct, frozen=True, kw_only=True):
     attempt: int = 0
     retry_at: datetime | None = None
     database: str | None = None
+    # The type of a request stored but not yet taken up by the provisioner (or None):
+    # the tenant is busy until then, whatever its status says.
+    pending_request: str | None = None
     version: int  # stream seq of the last event applied
     created_at: datetime
     updated_at: datetime
+
+
+def accepts(tenant: Tenant, request: type[EventBase]) -> bool:
+    """Whether the tenant takes this request now. The api answers 409 otherwise, and a
+    request found in the stream that it does not take (appended by hand, or replayed)
+    is ignored by the fold and by the provisioner alike: nobody waits for it."""
+    return tenant.pending_request is None and tenant.status in ACCEPTS_IN.get(request, ())
+
+
+def is_busy(tenant: Tenant) -> bool:
+    return tenant.status in BUSY_STATUSES or tenant.pending_request is not None
 
 
 class NotRequested(ValueError):
@@ -95,11 +110,18 @@ def apply(tenant: Tenant | None, event: EventBase, seq: int) -> Tenant:
             admin_email=event.admin_email,
             owner=event.owner,
             status=Status.PENDING,
+            pending_request=type(event).__name__,
             version=seq,
             created_at=event.occurred_at,
             updated_at=event.occurred_at,
         )
+    if isinstance(event, REQUEST_TYPES) and not accepts(tenant, type(event)):
+        return msgspec.structs.replace(tenant, version=seq)  # ignored: see accepts()
     changes = _changes(tenant, event)
+    if isinstance(event, REQUEST_TYPES):
+        changes["pending_request"] = type(event).__name__
+    elif not isinstance(event, TenantProgress | TenantAttemptFailed):
+        changes["pending_request"] = None  # the provisioner took the request up
     return msgspec.structs.replace(tenant, version=seq, updated_at=event.occurred_at, **changes)
 
 

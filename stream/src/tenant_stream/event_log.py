@@ -49,7 +49,11 @@ BATCH = 256
 TRY_TIMEOUT_SECONDS = 2.0  # one publish or get; a lost answer is retried within the deadline
 APPEND_DEADLINE_SECONDS = 10.0  # long enough to ride out a stream leader election
 READ_DEADLINE_SECONDS = 10.0
-BEHIND_RETRIES = 3  # direct reads from replicas that are behind, before asking the leader
+BEHIND_RETRIES = 3
+# 503s that an election or a restart explains (no err_code: no leader answered;
+# 10008: "JetStream system temporarily unavailable"); others, like "maximum messages
+# exceeded", are refusals that waiting does not change.
+TRANSIENT_ERR_CODES = (None, 10008)  # direct reads from replicas that are behind, before asking the leader
 
 
 class Conflict(Exception):
@@ -205,8 +209,8 @@ class EventLog:
             except APIError as exc:
                 if exc.err_code == WRONG_LAST_SEQUENCE_ERR_CODE:
                     return await self._settle_refusal(event, maybe_stored, until)
-                if exc.code != 503:
-                    raise  # refused for good (permissions, a bad header): not stored
+                if exc.code != 503 or exc.err_code not in TRANSIENT_ERR_CODES:
+                    raise  # refused for good (permissions, limits, a bad header): not stored
                 reason: Exception = exc  # no leader just now: not stored, try again
             except (NoStreamResponseError, NoRespondersError) as exc:
                 reason = exc  # nobody took it (an election, a stream re-created): not stored
@@ -261,7 +265,7 @@ def _as_history(tenant_id: uuid.UUID, messages: list[StoredMessage]) -> History:
         except UndecodableEvent as exc:
             # Hand-published, or an event type of a newer release: it says nothing we
             # understand about the tenant, but it still counts as its last seq.
-            log.warning("skipping undecodable message seq=%s of tenant %s: %s",
+            log.warning("skipping undecodable event seq=%s of tenant %s: %s",
                         message.seq, tenant_id, exc)
             skipped.append(message.seq)
             continue

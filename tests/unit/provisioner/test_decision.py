@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from tenant_contracts.events import TenantChanges
-from tenant_contracts.tenant import NotRequested
+from tenant_contracts.tenant import NotRequested, fold
 from tenant_provisioner.decision import (
     Defer,
     Delete,
@@ -93,15 +93,33 @@ def test_a_permanent_error_gives_up_at_once() -> None:
         == GiveUp("syntax error", 1)
 
 
-def test_a_newer_request_waits_for_the_older_one() -> None:
+def test_a_request_stored_while_the_tenant_is_busy_is_ignored_by_fold_and_provisioner() -> None:
+    # The api answers 409 to it; found in the stream anyway (appended by hand, or
+    # replayed), it is skipped by the provisioner exactly as the fold ignores it, so
+    # the tenant never waits for a request nobody will take up (issue 9, defect 5).
     h = History()
     first = h.requested()
     update = h.update_requested()
     h.attempt(1, stages=2)
-    assert isinstance(plan_for(h, update), Defer)
+    assert isinstance(plan_for(h, update), Skip)
     assert plan_for(h, first) == Provision(attempt=2, begin=True)
     h.attempt(2)
     h.active()
+    assert isinstance(plan_for(h, update), Skip)
+    tenant = fold(h.events)
+    assert tenant is not None and tenant.pending_request is None and tenant.status == "Active"
+
+
+def test_a_retry_of_an_active_tenant_wedges_nothing() -> None:
+    h = History()
+    h.requested()
+    h.attempt(1)
+    h.active()
+    stray = h.retry_requested()
+    assert isinstance(plan_for(h, stray), Skip)
+    tenant = fold(h.events)
+    assert tenant is not None and (tenant.status, tenant.pending_request) == ("Active", None)
+    update = h.update_requested()  # a later request is taken up as usual
     assert plan_for(h, update) == Update(TenantChanges(name="New"), begin=True, attempt=1)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantctl.ports import free_port
+
 SERVICE_MODULES = {
     "api": "tenant_api",
     "provisioner": "tenant_provisioner",
@@ -31,6 +33,10 @@ class ServiceProcess:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
+        if self.name == "provisioner":
+            # Its /healthz, /readyz and /metrics: a free port unless one is given, so
+            # that several provisioners run side by side.
+            self.env.setdefault("PROVISIONER_PORT", str(free_port()))
         out = open(self.log_file, "ab") if self.log_file else None
         self.process = subprocess.Popen(
             [sys.executable, "-m", SERVICE_MODULES[self.name]],

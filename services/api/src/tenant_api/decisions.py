@@ -12,7 +12,6 @@ import msgspec
 from tenant_api.wire import EMAIL_PATTERN, NAME_PATTERN, CreateTenant, UpdateTenant
 from tenant_contracts.access import Principal
 from tenant_contracts.events import (
-    REQUEST_TYPES,
     EventBase,
     TenantChanges,
     TenantDeletionRequested,
@@ -22,12 +21,12 @@ from tenant_contracts.events import (
 )
 from tenant_contracts.tenant import (
     ACCEPTS_IN,
-    BUSY_STATUSES,
     SLUG_PATTERN,
     NotRequested,
     Status,
     Tenant,
     apply,
+    is_busy,
 )
 
 History = Sequence[tuple[int, EventBase]]
@@ -96,17 +95,11 @@ def visible(history: History, principal: Principal) -> Tenant:
     return tenant
 
 
-def is_busy(tenant: Tenant, history: History) -> bool:
-    # A request the provisioner has not picked up yet leaves the status as it was
-    # (e.g. Active after TenantUpdateRequested), so the last event counts too.
-    return tenant.status in BUSY_STATUSES or isinstance(history[-1][1], REQUEST_TYPES)
-
-
 def _manageable(history: History, principal: Principal, request: type[EventBase]) -> Tenant:
     tenant = visible(history, principal)
     if tenant.status is Status.DELETED:
         raise TenantConflict("the tenant is deleted")
-    if is_busy(tenant, history):
+    if is_busy(tenant):  # busy statuses, or a request not taken up yet
         raise TenantConflict(f"the tenant is busy ({tenant.status}); try again when it settles")
     accepted = ACCEPTS_IN[request]
     if tenant.status not in accepted:

@@ -24,10 +24,13 @@ CREATE TABLE IF NOT EXISTS tenants (
     attempt integer NOT NULL,
     retry_at timestamptz,
     database text,
+    pending_request text,
     version bigint NOT NULL,
     created_at timestamptz NOT NULL,
     updated_at timestamptz NOT NULL
 );
+-- Added after the first release: a database made by it gains the column here.
+ALTER TABLE tenants ADD COLUMN IF NOT EXISTS pending_request text;
 CREATE INDEX IF NOT EXISTS tenants_by_owner ON tenants (owner, created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS tenants_by_age ON tenants (created_at DESC, id DESC);
 -- One row per slug held by a tenant that is not Deleted; its primary key is what

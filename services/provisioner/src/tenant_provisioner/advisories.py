@@ -12,10 +12,10 @@ from nats.aio.subscription import Subscription
 
 from tenant_contracts.subjects import STREAM_NAME
 from tenant_contracts.tenant import NotRequested
-from tenant_provisioner.event_store import EventStore
 from tenant_provisioner.failures import backoff, until_done
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.request import Poison, parse_request
+from tenant_stream.event_log import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def advisory_subject(consumer: str) -> str:
     return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{STREAM_NAME}.{consumer}"
 
 
-async def watch_max_deliveries(nc: NATS, consumer: str, store: EventStore,
+async def watch_max_deliveries(nc: NATS, consumer: str, store: EventLog,
                                processor: Processor) -> Subscription:
     retrying: set[asyncio.Task[bool]] = set()
 
@@ -46,9 +46,10 @@ async def watch_max_deliveries(nc: NATS, consumer: str, store: EventStore,
         return nc.is_closed or nc.is_draining
 
     async def record_outcome(advisory: MaxDeliveries) -> None:
-        subject, data, headers = await store.message(advisory.stream_seq)
+        message = await store.message(advisory.stream_seq)
         try:
-            request = parse_request(subject, data, headers, advisory.stream_seq)
+            request = parse_request(message.subject, message.data, message.headers,
+                                    advisory.stream_seq)
             await processor.abandon(request, advisory.deliveries)
         except Poison:
             pass  # poison is terminated, never max-delivered; nothing to record

@@ -1,4 +1,4 @@
-"""Wires settings, NATS, PostgreSQL and the consumer; handles SIGTERM."""
+"""Wires settings, NATS, PostgreSQL, the consumer and the health port; handles SIGTERM."""
 
 from __future__ import annotations
 
@@ -8,16 +8,20 @@ import os
 import signal
 import sys
 
-import nats
 import uvloop
 
+from tenant_contracts.subjects import STREAM_NAME
+from tenant_provisioner import metrics
 from tenant_provisioner.advisories import watch_max_deliveries
-from tenant_provisioner.consumer import RequestConsumer
-from tenant_provisioner.event_store import EventStore
+from tenant_provisioner.consumer import RequestConsumer, consumer_config
+from tenant_provisioner.http import serve_health
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.settings import Settings, SettingsError
 from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
+from tenant_stream.connection import connect
+from tenant_stream.event_log import EventLog
+from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_provisioner")
 
@@ -28,23 +32,38 @@ async def run(settings: Settings, tracing: Tracing) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    nc = await nats.connect(settings.nats_url, name="tenant-provisioner",
-                            max_reconnect_attempts=-1)
+    nc = await connect(settings.nats, "tenant-provisioner")
+    js = nc.jetstream()
+    # The stream and the durable consumer: created at start, re-created if they vanish.
+    keeper = Keeper(js, settings.stream_replicas, consumer=consumer_config(settings))
+
+    async def readiness() -> dict[str, str | None]:
+        return {"nats": None if nc.is_connected else "not connected to NATS",
+                "stream": keeper.problem}
+
+    async def refresh_metrics() -> None:
+        info = await js.consumer_info(STREAM_NAME, settings.consumer)
+        metrics.CONSUMER_PENDING.set(info.num_pending or 0)
+        metrics.CONSUMER_ACK_PENDING.set(info.num_ack_pending or 0)
+        metrics.CONSUMER_REDELIVERED.set(info.num_redelivered or 0)
+
+    health = await serve_health(settings.host, settings.port, readiness, refresh_metrics)
     databases = TenantDatabases(settings.database_url, settings.concurrency)
     try:
-        js = nc.jetstream()
-        store = EventStore(js)
-        await store.ensure_stream(settings.stream_replicas)
+        await keeper.check()  # then every few seconds: a missing consumer comes back
+        keeper.start()
+        store = EventLog(nc)
         processor = Processor(store=store, databases=databases, policy=settings.policy,
                               stage_delay=settings.stage_delay, tracing=tracing)
         consumer = RequestConsumer(nc, js, settings, processor)
-        await consumer.ensure()
         advisories = await watch_max_deliveries(nc, settings.consumer, store, processor)
-        log.info("provisioner consuming as %r (backoff %s, max_deliver %d)", settings.consumer,
-                 settings.backoff, settings.max_deliver)
+        log.info("provisioner consuming as %r (backoff %s, max_deliver %d), health on :%d",
+                 settings.consumer, settings.backoff, settings.max_deliver, settings.port)
         await consumer.run(stop)
         await advisories.unsubscribe()
     finally:
+        await keeper.stop()
+        health.close()
         await databases.close()
         if nc.is_connected:
             await nc.drain()

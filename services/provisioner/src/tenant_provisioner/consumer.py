@@ -12,11 +12,22 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tenant_contracts.subjects import REQUEST_SUBJECTS, STREAM_NAME
+from tenant_provisioner import metrics
 from tenant_provisioner.processor import Done, Drop, Later, Processor
 from tenant_provisioner.request import Poison, parse_request
 from tenant_provisioner.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def consumer_config(s: Settings) -> ConsumerConfig:
+    # Created when missing (at start, or at run time after a loss); an existing one is
+    # left as it is: changing it is the admin's (the provisioner may not edit).
+    return ConsumerConfig(
+        name=s.consumer, durable_name=s.consumer, filter_subjects=list(REQUEST_SUBJECTS),
+        deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=s.ack_wait, max_deliver=s.max_deliver, max_ack_pending=1000,
+    )
 
 
 class RequestConsumer:
@@ -27,15 +38,6 @@ class RequestConsumer:
         self._settings = settings
         self._processor = processor
         self._inflight: set[asyncio.Task[None]] = set()
-
-    async def ensure(self) -> None:
-        s = self._settings
-        # Create or update: a new release may change max_deliver or ack_wait.
-        await self._js.add_consumer(STREAM_NAME, ConsumerConfig(
-            name=s.consumer, durable_name=s.consumer, filter_subjects=list(REQUEST_SUBJECTS),
-            deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=s.ack_wait, max_deliver=s.max_deliver, max_ack_pending=1000,
-        ))
 
     async def run(self, stop: asyncio.Event) -> None:
         sub = await self._js.pull_subscribe_bind(consumer=self._settings.consumer,
@@ -52,8 +54,10 @@ class RequestConsumer:
                     msgs = await sub.fetch(1, timeout=1.0)
                 except nats.errors.TimeoutError:
                     continue
-                except Exception:
-                    log.exception("fetch failed; retrying")
+                except Exception as exc:
+                    # NATS unreachable, or the consumer gone (the keeper re-creates it;
+                    # readiness says so meanwhile): fetch again shortly.
+                    log.warning("fetch failed; retrying: %r", exc)
                     await asyncio.wait({stopping}, timeout=1.0)
                     continue
                 for msg in msgs:
@@ -81,6 +85,7 @@ class RequestConsumer:
             request = parse_request(msg.subject, msg.data, msg.headers or {}, meta.sequence.stream)
         except Poison as exc:
             log.error("terminating poison message seq=%s: %s", meta.sequence.stream, exc)
+            metrics.REQUESTS.labels("dropped").inc()
             await self._term(msg, str(exc))  # never retried: it can only fail again
             return
         keepalive = asyncio.create_task(self._keep_alive(msg))
@@ -93,6 +98,7 @@ class RequestConsumer:
             raise
         except Exception:
             log.exception("tenant=%s seq=%s failed unexpectedly", request.tenant_id, request.seq)
+            metrics.REQUESTS.labels("error").inc()
             # Maybe NATS is unreachable for appends: try again later; max_deliver and
             # its advisory bound the retries.
             backoff = self._settings.backoff
@@ -102,6 +108,7 @@ class RequestConsumer:
             keepalive.cancel()
         log.info("tenant=%s seq=%s delivery=%s: %s", request.tenant_id, request.seq,
                  meta.num_delivered, outcome)
+        metrics.REQUESTS.labels(type(outcome).__name__.lower()).inc()
         match outcome:
             case Done():
                 await msg.ack()  # the request has its outcome in the stream

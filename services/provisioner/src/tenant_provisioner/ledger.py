@@ -10,7 +10,7 @@ answer, so every process and every redelivery agrees on what is done.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -30,7 +30,8 @@ from tenant_contracts.events import (
     TenantUpdateRequested,
     TenantUpdating,
 )
-from tenant_contracts.tenant import NotRequested, Tenant, apply
+from tenant_contracts.history import History
+from tenant_contracts.tenant import NotRequested, Tenant, accepts, apply
 
 REQUEST_EVENTS = (TenantRequested, TenantRetryRequested, TenantUpdateRequested,
                   TenantDeletionRequested)
@@ -66,20 +67,6 @@ _APPLIES_IN: dict[type[EventBase], frozenset[Phase]] = {
     TenantUpdateRequested: frozenset({Phase.ACTIVE}),
     TenantDeletionRequested: frozenset({Phase.ACTIVE, Phase.FAILED}),
 }
-
-
-class History(tuple[tuple[int, EventBase], ...]):
-    """A tenant's events in stream order, and the seq of the last message read on its
-    subjects, counting the ones skipped (unreadable, or not the tenant's own): NATS
-    counts every message for Nats-Expected-Last-Subject-Sequence, so appends must
-    expect `last_seq`, not the seq of the last event kept."""
-
-    last_seq: int
-
-    def __new__(cls, events: Iterable[tuple[int, EventBase]], last_seq: int) -> History:
-        history = super().__new__(cls, events)
-        history.last_seq = last_seq
-        return history
 
 
 @dataclass(frozen=True)
@@ -124,9 +111,16 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
     closed: set[int] = set()
     skipped: dict[int, str] = {}
     for seq, event in history:
-        tenant = apply(tenant, event, seq)
+        before, tenant = tenant, apply(tenant, event, seq)
         kind = type(event)
         if isinstance(event, REQUEST_EVENTS):
+            if before is not None and not accepts(before, kind):
+                # The fold ignores it too (contracts' accepts): nobody waits for it.
+                skipped[seq] = (f"{kind.__name__} does not apply to a tenant that is "
+                                f"{before.status}"
+                                + (f" with {before.pending_request} pending"
+                                   if before.pending_request else ""))
+                continue
             queue.append(Head(seq=seq, request=event))
         elif kind in _STARTS:
             phase = _STARTS[kind]

@@ -24,6 +24,7 @@ from tenant_contracts.events import (
     utc_now,
 )
 from tenant_contracts.tenant import STAGES, NotRequested
+from tenant_provisioner import metrics
 from tenant_provisioner.decision import (
     Defer,
     Delete,
@@ -38,13 +39,13 @@ from tenant_provisioner.decision import (
     after_max_deliveries,
     decide,
 )
-from tenant_provisioner.event_store import Conflict, EventStore
 from tenant_provisioner.failures import TenantDbError
 from tenant_provisioner.ledger import Ledger, only_requests, replay
 from tenant_provisioner.naming import TenantNames
 from tenant_provisioner.request import Request
 from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
+from tenant_stream.event_log import Conflict, EventLog
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ Outcome = Done | Later | Drop
 class _Writer:
     """Appends to one tenant in order, each append expecting the last seq it knows."""
 
-    def __init__(self, store: EventStore, ledger: Ledger, request: Request,
+    def __init__(self, store: EventLog, ledger: Ledger, request: Request,
                  tracing: Tracing) -> None:
         self._store = store
         self._tenant = ledger.tenant
@@ -96,8 +97,8 @@ class _Writer:
                 self.last_seq = await self._store.append(event, self.last_seq, traceparent,
                                                          tracestate)
                 return
-            except Conflict:
-                history = await self._store.history(self._tenant.id)
+            except Conflict as exc:
+                history = exc.history or await self._store.history(self._tenant.id)
                 newer = [e for seq, e in history if seq > self.last_seq]
                 if newer and not only_requests(newer):
                     raise  # another worker appended: the caller reloads and decides again
@@ -111,7 +112,7 @@ class _Writer:
 
 @dataclass
 class Processor:
-    store: EventStore
+    store: EventLog
     databases: TenantDatabases
     policy: Policy
     stage_delay: float = 0.0
@@ -129,7 +130,10 @@ class Processor:
         after_conflict = False
         for _ in range(_MAX_DECISIONS):
             try:
-                ledger = replay(await self.store.history(request.tenant_id))
+                # at_least: the read reaches the request just delivered, even from a
+                # replica that is behind (it never wrongly finds "no such tenant").
+                ledger = replay(await self.store.history(request.tenant_id,
+                                                         at_least=request.seq))
             except NotRequested as exc:
                 return Drop(f"tenant {request.tenant_id} has no TenantRequested: {exc}")
             plan = decide(ledger, request.seq, self.clock(), self.policy, after_conflict)
@@ -137,6 +141,7 @@ class Processor:
             self.tracing.note(plan=type(plan).__name__)
             if isinstance(plan, Provision | Update | Delete):
                 self.tracing.note(attempt=plan.attempt)
+                metrics.ATTEMPTS.labels(type(plan).__name__.lower()).inc()
             try:
                 return await self._carry_out(plan, ledger, self._writer(ledger, request))
             except Conflict:
@@ -152,7 +157,7 @@ class Processor:
         """Returns once the request has its outcome (or needs none); raises otherwise,
         so that the caller tries again."""
         for _ in range(_MAX_DECISIONS):
-            ledger = replay(await self.store.history(request.tenant_id))
+            ledger = replay(await self.store.history(request.tenant_id, at_least=request.seq))
             plan = after_max_deliveries(ledger, request.seq, deliveries)
             if isinstance(plan, Skip):
                 log.log(logging.INFO if ledger.is_done(request.seq) else logging.ERROR,
@@ -192,7 +197,7 @@ class Processor:
             await writer.append(TenantProvisioning, attempt=plan.attempt)
         try:
             for stage, percent in STAGES:
-                with self.tracing.stage(stage):
+                with self.tracing.stage(stage), metrics.STAGE_SECONDS.labels(stage).time():
                     await writer.append(TenantProgress, stage=stage, percent=percent,
                                         message=STAGE_MESSAGES[stage])
                     await self.databases.run_stage(stage, ledger.tenant)

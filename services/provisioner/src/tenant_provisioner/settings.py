@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tenant_provisioner.decision import Policy
+from tenant_stream.connection import NatsSettings, NatsSettingsError
 
 
 class SettingsError(ValueError):
@@ -14,7 +15,6 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    nats_url: str
     database_url: str
     stream_replicas: int
     backoff: tuple[float, ...]
@@ -26,6 +26,9 @@ class Settings:
     max_deliver: int
     grace: float
     otel_endpoint: str | None = None  # OTLP/HTTP base URL; no spans exported when unset
+    nats: NatsSettings = field(default_factory=NatsSettings)
+    host: str = "0.0.0.0"
+    port: int = 8002  # /healthz, /readyz, /metrics
 
     @property
     def policy(self) -> Policy:
@@ -40,8 +43,14 @@ class Settings:
         backoff = _floats("PROVISIONER_BACKOFF_SECONDS", env.get(
             "PROVISIONER_BACKOFF_SECONDS", "1,5,30,120,600"))
         attempts = len(backoff) + 1
+        try:
+            nats = NatsSettings.from_env(env)
+        except NatsSettingsError as exc:
+            raise SettingsError(str(exc)) from None
         return cls(
-            nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+            nats=nats,
+            host=env.get("PROVISIONER_HOST") or "0.0.0.0",
+            port=int(_number(env, "PROVISIONER_PORT", "8002", minimum=0)),
             database_url=database_url,
             stream_replicas=int(_number(env, "STREAM_REPLICAS", "1", minimum=1)),
             backoff=backoff,

@@ -2,12 +2,6 @@
 // socket events. A row only ever moves forward: version is the stream seq of its last event.
 import { applyEvent } from "./tenant-fold.js";
 
-// The api's requests: until the provisioner answers one, the tenant is busy even though its
-// status has not moved yet (Active after TenantUpdateRequested), as the api itself decides.
-const REQUEST_TYPES = new Set([
-  "TenantRequested", "TenantUpdateRequested", "TenantRetryRequested", "TenantDeletionRequested",
-]);
-
 export class TenantStore {
   #rows = new Map();
   #listeners = new Set();
@@ -46,7 +40,8 @@ export class TenantStore {
     if (current && seq <= current.version) return null;
     const folded = applyEvent(current ?? null, event, seq);
     if (!folded) return { missing: true };
-    const next = { ...folded, request_pending: REQUEST_TYPES.has(event.type) };
+    // A request not taken up yet keeps the tenant busy: the fold's pending_request.
+    const next = folded;
     this.#rows.set(next.id, next);
     this.#emit(next.id);
     return { previous: current ?? null, tenant: next };

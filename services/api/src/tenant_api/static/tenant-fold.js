@@ -4,9 +4,22 @@
 export const STATUSES = ["Pending", "Provisioning", "Active", "Failed", "Updating", "Deleting", "Deleted"];
 export const BUSY_STATUSES = new Set(["Pending", "Provisioning", "Updating", "Deleting"]);
 
-// request_pending is set by the store (not part of the fold): a request awaits the provisioner.
+// Which request a tenant takes in which status (tenant_contracts.tenant.ACCEPTS_IN).
+const ACCEPTS_IN = {
+  TenantUpdateRequested: ["Active"],
+  TenantRetryRequested: ["Failed"],
+  TenantDeletionRequested: ["Active", "Failed"],
+};
+const REQUESTS = new Set(["TenantRequested", ...Object.keys(ACCEPTS_IN)]);
+const KEEP_PENDING = new Set(["TenantProgress", "TenantAttemptFailed"]);
+
+function accepts(tenant, type) {
+  return !tenant.pending_request && (ACCEPTS_IN[type] ?? []).includes(tenant.status);
+}
+
+// Busy: a busy status, or a request not taken up yet (the fold's pending_request).
 export function isBusy(tenant) {
-  return BUSY_STATUSES.has(tenant.status) || Boolean(tenant.request_pending);
+  return BUSY_STATUSES.has(tenant.status) || Boolean(tenant.pending_request);
 }
 
 // Returns the new tenant, or null when a history starts mid-way (no TenantRequested seen):
@@ -28,12 +41,20 @@ export function applyEvent(tenant, event, seq) {
       attempt: 0,
       retry_at: null,
       database: null,
+      pending_request: "TenantRequested",
       version: seq,
       created_at: event.occurred_at,
       updated_at: event.occurred_at,
     };
   }
-  return { ...tenant, ...changesOf(event), version: seq, updated_at: event.occurred_at };
+  if (REQUESTS.has(event.type)) {
+    // A request the tenant does not take now is ignored, as the provisioner ignores it.
+    if (!accepts(tenant, event.type)) return { ...tenant, version: seq };
+    return { ...tenant, ...changesOf(event), pending_request: event.type, version: seq,
+             updated_at: event.occurred_at };
+  }
+  const pending = KEEP_PENDING.has(event.type) ? {} : { pending_request: null };
+  return { ...tenant, ...changesOf(event), ...pending, version: seq, updated_at: event.occurred_at };
 }
 
 function changesOf(event) {

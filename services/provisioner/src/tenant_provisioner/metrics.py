@@ -1,0 +1,19 @@
+"""The provisioner's Prometheus metrics (prometheus-client; process metrics come with
+its default registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+REQUESTS = Counter("provisioner_requests_total",
+                   "Requests handled, by outcome (done, later, dropped, error)", ["outcome"])
+ATTEMPTS = Counter("provisioner_attempts_total",
+                   "Attempts begun at a provisioning, update or deletion", ["kind"])
+STAGE_SECONDS = Histogram("provisioner_stage_seconds", "Time spent in each provisioning stage",
+                          ["stage"], buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60))
+CONSUMER_PENDING = Gauge("provisioner_consumer_pending",
+                         "Requests stored but not yet delivered to any provisioner")
+CONSUMER_ACK_PENDING = Gauge("provisioner_consumer_ack_pending",
+                             "Requests delivered and not yet acknowledged")
+CONSUMER_REDELIVERED = Gauge("provisioner_consumer_redelivered",
+                             "Requests delivered more than once and not yet acknowledged")
