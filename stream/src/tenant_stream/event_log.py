@@ -49,11 +49,11 @@ BATCH = 256
 TRY_TIMEOUT_SECONDS = 2.0  # one publish or get; a lost answer is retried within the deadline
 APPEND_DEADLINE_SECONDS = 10.0  # long enough to ride out a stream leader election
 READ_DEADLINE_SECONDS = 10.0
-BEHIND_RETRIES = 3
+BEHIND_RETRIES = 3  # direct reads from replicas that are behind, before asking the leader
 # 503s that an election or a restart explains (no err_code: no leader answered;
 # 10008: "JetStream system temporarily unavailable"); others, like "maximum messages
 # exceeded", are refusals that waiting does not change.
-TRANSIENT_ERR_CODES = (None, 10008)  # direct reads from replicas that are behind, before asking the leader
+TRANSIENT_ERR_CODES = (None, 10008)
 
 
 class Conflict(Exception):
