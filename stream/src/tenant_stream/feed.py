@@ -53,6 +53,8 @@ class OrderedFeed:
         self._task: asyncio.Task[None] | None = None
         self.problem: str | None = "not started"
         self.opened = asyncio.Event()  # set each time a consumer is following
+        self.reopens = 0  # consumers re-created after the first (a metric)
+        self.opened_once = False
 
     @property
     def following(self) -> bool:
@@ -92,6 +94,9 @@ class OrderedFeed:
                 continue
             delay = 0.05
             self.problem = None
+            if self.opened_once:
+                self.reopens += 1
+            self.opened_once = True
             self.opened.set()
             log.info("%s follows %s after seq %d", self._name, STREAM_NAME, self.position)
             while not self._broken.is_set():

@@ -7,7 +7,6 @@ import logging
 import os
 import signal
 
-import nats
 from websockets.asyncio.server import serve
 
 from tenant_notifier.auth import TokenVerifier
@@ -17,7 +16,9 @@ from tenant_notifier.hub import Stats
 from tenant_notifier.metrics import Metrics
 from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
 from tenant_notifier.settings import Settings
-from tenant_notifier.stream import StreamFeed, StreamReplay, ensure_stream
+from tenant_notifier.stream import StreamFeed, StreamReplay
+from tenant_stream.connection import connect
+from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_notifier")
 
@@ -31,33 +32,43 @@ log = logging.getLogger("tenant_notifier")
 
 
 async def run(settings: Settings) -> None:
-    feeds: list[StreamFeed] = []  # set once started; the reconnect callback needs it
-    resuming: set[asyncio.Task[None]] = set()
+    feeds: list[StreamFeed] = []  # set once started; the callbacks below need it
 
     async def on_reconnected() -> None:
         for feed in feeds:
-            task = asyncio.create_task(feed.resume())
-            resuming.add(task)
-            task.add_done_callback(resuming.discard)
+            feed.resume("reconnected to NATS")
 
-    async def on_error(exc: Exception) -> None:
-        log.warning("NATS: %s", exc or type(exc).__name__)
+    async def on_repaired() -> None:
+        for feed in feeds:
+            feed.resume("the stream was re-created")
 
-    nc = await nats.connect(settings.nats_url, name="tenant-notifier",
-                            max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                            reconnected_cb=on_reconnected, error_cb=on_error)
+    nc = await connect(settings.nats, "tenant-notifier", reconnected_cb=on_reconnected)
     js = nc.jetstream()
-    await ensure_stream(js, settings.stream_replicas)
-    feed = await StreamFeed.start(js, settings.window, Stats())
+    # Created at start if missing, and re-created at run time if it vanishes.
+    keeper = Keeper(js, settings.stream_replicas, on_repaired=on_repaired)
+    while True:
+        await keeper.check()
+        if keeper.problem is None:
+            break
+        await asyncio.sleep(0.5)
+    keeper.start()
+    feed = await StreamFeed.start(nc, settings.window, Stats())
     feeds.append(feed)
     sessions = Sessions(settings=settings, hub=feed.hub, verifier=TokenVerifier(settings.jwt),
                         open_replay=lambda after: StreamReplay.open(js, after),
                         refresh_stream_head=feed.refresh_stream_head)
-    metrics = Metrics(feed.hub, lambda: len(sessions.open))
+    metrics = Metrics(feed.hub, lambda: len(sessions.open), lambda: feed.feed.reopens)
+
+    def not_ready() -> str | None:
+        # Ready only while the feed follows the stream: a notifier that cannot see new
+        # events would keep its sockets open and silent.
+        if not nc.is_connected:
+            return "not connected to NATS"
+        return keeper.problem or feed.problem
+
     server = await serve(
         sessions.handle, settings.host, settings.port,
-        process_request=http_routes(metrics.render, feed.refresh_stream_head,
-                                    lambda: nc.is_connected),
+        process_request=http_routes(metrics.render, feed.refresh_stream_head, not_ready),
         ping_interval=None,  # our own heartbeat per session (connection.py)
         max_size=MAX_CLIENT_FRAME, max_queue=4, compression=None,
         close_timeout=settings.close_timeout,
@@ -80,6 +91,7 @@ async def run(settings: Settings) -> None:
     except TimeoutError:
         log.warning("some sessions did not close in time")
     await feed.stop()
+    await keeper.stop()
     if nc.is_connected:
         await nc.drain()
     else:

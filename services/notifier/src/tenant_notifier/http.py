@@ -19,7 +19,7 @@ WS_PATH = "/ws"
 def http_routes(
     render_metrics: Callable[[], bytes],
     refresh_lag: Callable[[], Awaitable[None]],
-    ready: Callable[[], bool],
+    not_ready: Callable[[], str | None],
 ) -> Callable[[ServerConnection, Request], Awaitable[Response | None]]:
     async def process_request(conn: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
@@ -28,9 +28,10 @@ def http_routes(
         if path == "/healthz":
             return conn.respond(HTTPStatus.OK, "ok\n")
         if path == "/readyz":
-            if ready():
+            problem = not_ready()
+            if problem is None:
                 return conn.respond(HTTPStatus.OK, "ready\n")
-            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, "NATS unreachable\n")
+            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {problem}\n")
         if path == "/metrics":
             # The lag is only as fresh as the stream head we know: ask, but never hang a scrape.
             with contextlib.suppress(Exception):

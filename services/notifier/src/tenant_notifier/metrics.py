@@ -14,8 +14,9 @@ from tenant_notifier.hub import Hub
 
 
 class _HubCollector(Collector):
-    def __init__(self, hub: Hub, open_sessions: Callable[[], int]) -> None:
-        self._hub, self._open_sessions = hub, open_sessions
+    def __init__(self, hub: Hub, open_sessions: Callable[[], int],
+                 feed_reopens: Callable[[], int]) -> None:
+        self._hub, self._open_sessions, self._feed_reopens = hub, open_sessions, feed_reopens
 
     def collect(self) -> Iterator[Metric]:
         stats = self._hub.stats
@@ -36,14 +37,19 @@ class _HubCollector(Collector):
         yield CounterMetricFamily("notifier_stream_replays",
                                   "Resumes that read the stream (older than the window)",
                                   value=stats.stream_replays)
+        yield CounterMetricFamily("notifier_feed_reopens",
+                                  "Times the stream feed's consumer was re-created (after a "
+                                  "reconnect, a gap or missed heartbeats)",
+                                  value=self._feed_reopens())
         yield GaugeMetricFamily("notifier_window_events", "Recent events kept for resuming",
                                 value=len(self._hub.window))
 
 
 class Metrics:
-    def __init__(self, hub: Hub, open_sessions: Callable[[], int]) -> None:
+    def __init__(self, hub: Hub, open_sessions: Callable[[], int],
+                 feed_reopens: Callable[[], int] = lambda: 0) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(_HubCollector(hub, open_sessions))
+        self.registry.register(_HubCollector(hub, open_sessions, feed_reopens))
         ProcessCollector(registry=self.registry)  # resident memory, CPU, open fds
 
     def render(self) -> bytes:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tenant_contracts.jwt_settings import JwtSettings, JwtSettingsError, jwt_settings_from_env
+from tenant_stream.connection import NatsSettings, NatsSettingsError
 
 
 class SettingsError(ValueError):
@@ -14,7 +15,7 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
-    nats_url: str
+    nats: NatsSettings
     stream_replicas: int
     host: str
     port: int
@@ -28,7 +29,7 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         return cls(
-            nats_url=env.get("NATS_URL", "nats://127.0.0.1:4222"),
+            nats=nats_from_env(env),
             stream_replicas=_int(env, "STREAM_REPLICAS", 1, minimum=1),
             host=env.get("NOTIFIER_HOST", "0.0.0.0"),
             port=_int(env, "NOTIFIER_PORT", 8001, minimum=0),
@@ -39,6 +40,13 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             jwt=jwt_from_env(env),
         )
+
+
+def nats_from_env(env: Mapping[str, str]) -> NatsSettings:
+    try:
+        return NatsSettings.from_env(env)
+    except NatsSettingsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:

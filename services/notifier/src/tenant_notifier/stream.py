@@ -1,4 +1,4 @@
-"""NATS adapters: the stream itself, the one feed every process reads, and replays.
+"""NATS adapters: the hub's feed of the whole stream, and per-session replays.
 
 The notifier never acks: both consumers are AckNone, because it only reads an
 immutable log and keeps its own position (a restarted process starts anew from
@@ -8,89 +8,58 @@ the tail and clients resume with `after`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import uuid
 from collections.abc import Callable
 
+from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
 from tenant_notifier.hub import Hub, Stats
 from tenant_notifier.protocol import NotAnEvent, event_frame, owner_of
 from tenant_notifier.window import EventWindow
+from tenant_stream.feed import OrderedFeed
 
 log = logging.getLogger(__name__)
 
 YIELD_EVERY = 64
 
 
-async def ensure_stream(js: JetStreamContext, replicas: int) -> None:
-    try:
-        await js.stream_info(STREAM_NAME)
-        return  # an existing stream is left as it is
-    except NotFoundError:
-        pass
-    try:
-        await js.add_stream(StreamConfig.from_response(stream_config(replicas)))
-        log.info("created stream %s", STREAM_NAME)
-    except BadRequestError:
-        # Another service created it meanwhile (with a config of its own): that one stands.
-        await js.stream_info(STREAM_NAME)
-
-
 class StreamFeed:
-    """One ordered push consumer over the whole stream, from a tail window on."""
+    """The hub fed by the one ordered feed over the whole stream, from a tail window on.
+    The feed re-creates its consumer after a gap, silence or the loss of its node, so
+    the hub never goes quiet for good; `problem` says why it is not following."""
 
-    def __init__(self, js: JetStreamContext, hub: Hub) -> None:
-        self._js = js
+    def __init__(self, nc: NatsClient, hub: Hub, start: int) -> None:
+        self._nc = nc
         self.hub = hub
-        self._sub: JetStreamContext.PushSubscription | None = None
+        self.feed = OrderedFeed(nc, self._on_message, position=start - 1, name="notifier feed")
         self._since_yield = 0
         self._head_lookup: asyncio.Future[None] | None = None
 
     @classmethod
-    async def start(cls, js: JetStreamContext, window: int, stats: Stats) -> StreamFeed:
-        state = (await js.stream_info(STREAM_NAME)).state
+    async def start(cls, nc: NatsClient, window: int, stats: Stats) -> StreamFeed:
+        state = (await nc.jetstream().stream_info(STREAM_NAME)).state
         start = max(state.first_seq, state.last_seq - window + 1, 1)
         hub = Hub(EventWindow(window, floor=start - 1), stats, stream_last_seq=state.last_seq)
-        feed = cls(js, hub)
-        await feed._subscribe(start)
+        feed = cls(nc, hub, start)
+        feed.feed.start()
         log.info("reading %s from seq %d (head %d)", STREAM_NAME, start, state.last_seq)
         return feed
 
-    async def _subscribe(self, start: int) -> None:
-        # An ordered consumer re-creates itself at the next seq after a gap or a
-        # missed heartbeat, so the hub sees every message once and in order.
-        self._sub = await self._js.subscribe(
-            ALL_SUBJECTS, stream=STREAM_NAME, cb=self._on_message, ordered_consumer=True,
-            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
-            config=ConsumerConfig(opt_start_seq=start), idle_heartbeat=5.0,
-        )
+    @property
+    def problem(self) -> str | None:
+        return self.feed.problem
 
-    async def resume(self) -> None:
-        """After a reconnect: the server that held our in-memory consumer may be gone
-        (restarted, or another cluster node), so start a new one right after the head
-        rather than wait for missed heartbeats to tell."""
-        old, self._sub = self._sub, None
-        if old is not None:
-            with contextlib.suppress(Exception):
-                await old.unsubscribe()
-        try:
-            await self._subscribe(self.hub.window.head + 1)
-            log.info("feed resumed after seq %d", self.hub.window.head)
-        except Exception:
-            # the ordered consumer's own heartbeat check is the fallback: keep the old one
-            log.exception("feed not resumed; relying on heartbeats")
-            self._sub = old
+    def resume(self, why: str) -> None:
+        """After a reconnect (or a re-created stream): the node that held our consumer
+        may be gone, so follow anew right after the last seq handled."""
+        self.feed.restart(why)
 
-    async def _on_message(self, msg: Msg) -> None:
+    async def _on_message(self, seq: int, msg: Msg) -> None:
         meta = msg.metadata
-        seq = meta.sequence.stream
         # seq + num_pending is the stream's last seq when this was delivered: the lag metric
         self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq,
                                              seq + meta.num_pending)
@@ -116,13 +85,11 @@ class StreamFeed:
         await asyncio.shield(self._head_lookup)
 
     async def _lookup_head(self) -> None:
-        state = (await self._js.stream_info(STREAM_NAME)).state
+        state = (await self._nc.jetstream().stream_info(STREAM_NAME)).state
         self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq, state.last_seq)
 
     async def stop(self) -> None:
-        if self._sub is not None:
-            await self._sub.unsubscribe()
-            self._sub = None
+        await self.feed.stop()
 
 
 class StreamReplay:
@@ -138,15 +105,15 @@ class StreamReplay:
 
     @classmethod
     async def open(cls, js: JetStreamContext, after: int) -> StreamReplay:
-        name = f"notifier-replay-{uuid.uuid4().hex}"
-        await js.add_consumer(STREAM_NAME, ConsumerConfig(
-            name=name, filter_subject=ALL_SUBJECTS, ack_policy=AckPolicy.NONE,
+        # Unnamed (the server names it): the notifier may create only such consumers.
+        info = await js.add_consumer(STREAM_NAME, ConsumerConfig(
+            filter_subject=ALL_SUBJECTS, ack_policy=AckPolicy.NONE,
             deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after + 1,
             mem_storage=True, num_replicas=1,
             inactive_threshold=60.0,  # the server cleans up after a crashed notifier
         ))
-        sub = await js.pull_subscribe_bind(consumer=name, stream=STREAM_NAME)
-        return cls(js, name, after, sub)
+        sub = await js.pull_subscribe_bind(consumer=info.name, stream=STREAM_NAME)
+        return cls(js, info.name, after, sub)
 
     async def read(self, visible: Callable[[str], bool]) -> list[bytes]:
         """The next batch: frames of the visible events; advances `position`."""
@@ -169,8 +136,9 @@ class StreamReplay:
         return frames
 
     async def close(self) -> None:
+        # Not deleted (the notifier may not delete consumers): once no pull is pending,
+        # the server removes it after inactive_threshold.
         try:
             await self._sub.unsubscribe()
-            await self._js.delete_consumer(STREAM_NAME, self._name)
-        except Exception as exc:  # inactive_threshold removes it anyway
-            log.debug("replay consumer %s not deleted: %s", self._name, exc)
+        except Exception as exc:
+            log.debug("replay consumer %s not unsubscribed: %s", self._name, exc)
