@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
                      default=int(os.environ.get("NOTIFIER_PORT", 8001)))
     dev.add_argument("--nats-port", type=int, default=4222)
     dev.add_argument("--postgres-port", type=int, default=5433)
+    dev.add_argument("--provisioner-port", type=int,
+                     default=int(os.environ.get("PROVISIONER_PORT", 8002)))
+    dev.add_argument("--cluster", action="store_true",
+                     help="three nats-server nodes (stream replicas 3) and two replicas of "
+                          "each service, for trying failover")
     dev.set_defaults(handler=_dev)
 
     from tenantctl import watch

@@ -10,7 +10,7 @@ import signal
 import threading
 from pathlib import Path
 
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import LocalNats, NatsCluster, NatsServer
 from tenantctl.postgres import PostgresCluster, cluster_dir, create_database
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.tokens import mint_token
@@ -41,6 +41,20 @@ def _dev_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+def _nats(args: argparse.Namespace, data_dir: Path) -> LocalNats:
+    if not args.cluster:
+        return LocalNats(single=NatsServer(store_dir=data_dir / "nats", port=args.nats_port))
+    ports = [args.nats_port + i for i in range(3)]
+    return LocalNats(cluster=NatsCluster(base_dir=data_dir / "nats-cluster", ports=ports))
+
+
+def nats_nodes(nats: LocalNats) -> str:
+    if nats.cluster is None:
+        return ""
+    return "".join(f"\n    node {n.name}: {n.url} (monitor http://localhost:{n.monitor_port})"
+                   for n in nats.cluster.nodes)
+
+
 def run_dev(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -56,11 +70,12 @@ def run_dev(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
 
-    nats = NatsServer(store_dir=data_dir / "nats", port=args.nats_port)
+    replicas = 2 if args.cluster else 1
+    nats = _nats(args, data_dir)
     cluster: PostgresCluster | None = None
     services: list[ServiceProcess] = []
     try:
-        nats.start(log_file=data_dir / "logs" / "nats.log")
+        nats.start(data_dir / "logs")
         admin_url = os.environ.get("DATABASE_URL")
         if admin_url:
             database_url = admin_url
@@ -79,13 +94,26 @@ def run_dev(args: argparse.Namespace) -> int:
             provisioner_database_url=provisioner_url, jwt_secret=secret,
             api_port=args.api_port, notifier_port=args.notifier_port,
             # a pause per stage so a person can watch the progress bar fill
-            extra_env={"DEV_TOKENS": "1", "PROVISIONER_STAGE_DELAY_SECONDS": "1"},
+            extra_env={"DEV_TOKENS": "1", "PROVISIONER_STAGE_DELAY_SECONDS": "1",
+                       "STREAM_REPLICAS": "3" if args.cluster else "1"},
         )
-        for name in ("api", "provisioner", "notifier"):
-            services.append(ServiceProcess(name, config.env(),
-                                           log_file=data_dir / "logs" / f"{name}.log").start())
-        wait_http_ok(f"http://127.0.0.1:{args.api_port}/readyz", 60, services[0])
-        wait_http_ok(f"http://127.0.0.1:{args.notifier_port}/healthz", 60, services[2])
+        where: list[str] = []
+        for replica in range(replicas):
+            # Replica r listens 10 * r above the first one's ports.
+            offset = 10 * replica
+            ports = {"API_PORT": str(args.api_port + offset),
+                     "NOTIFIER_PORT": str(args.notifier_port + offset),
+                     "PROVISIONER_PORT": str(args.provisioner_port + offset)}
+            for name in ("api", "provisioner", "notifier"):
+                label = f"{name}-{replica + 1}" if args.cluster else name
+                env = config.env() | ports
+                services.append(ServiceProcess(
+                    name, env, log_file=data_dir / "logs" / f"{label}.log").start())
+                port_name = f"{name.upper()}_PORT"
+                where.append(f"  {label:<14} http://localhost:{ports[port_name]}/readyz")
+        for service in services:
+            port = service.env[f"{service.name.upper()}_PORT"]
+            wait_http_ok(f"http://127.0.0.1:{port}/readyz", 60, service)
         token = mint_token(secret, "admin", ["admin"], ttl_seconds=12 * 3600)
         print(f"""
 tenant platform is up (logs in {data_dir / 'logs'})
@@ -93,11 +121,14 @@ tenant platform is up (logs in {data_dir / 'logs'})
   SPA + API   http://localhost:{args.api_port}/
   OpenAPI     http://localhost:{args.api_port}/schema
   WebSocket   ws://localhost:{args.notifier_port}/ws
-  NATS        {nats.url}
+  NATS        {nats.url}{nats_nodes(nats)}
   PostgreSQL  {database_url.replace(cluster.password, '***') if cluster else '(DATABASE_URL)'}
 
   admin token (12 h):
   {token}
+
+processes:
+{chr(10).join(where)}
 
 Ctrl-C stops everything.""", flush=True)
         starting.clear()

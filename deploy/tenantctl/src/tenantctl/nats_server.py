@@ -150,13 +150,16 @@ class NatsCluster:
     size: int = 3
     name: str = "tenant-platform"
     extra_config: str = ""
+    ports: list[int] = field(default_factory=list)  # client ports; free ones by default
     nodes: list[NatsServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.nodes:
             cluster_ports = [free_port() for _ in range(self.size)]
+            ports = self.ports or [free_port() for _ in range(self.size)]
             self.nodes = [
                 NatsServer(store_dir=self.base_dir / f"n{i + 1}", name=f"n{i + 1}",
+                           port=ports[i],
                            cluster_name=self.name, cluster_port=cluster_ports[i],
                            routes=[p for j, p in enumerate(cluster_ports) if j != i],
                            extra_config=self.extra_config)
@@ -191,6 +194,33 @@ class NatsCluster:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+@dataclass
+class LocalNats:
+    """`tenantctl dev`'s NATS: one node, or a three-node cluster (`--cluster`)."""
+
+    single: NatsServer | None = None
+    cluster: NatsCluster | None = None
+
+    @property
+    def url(self) -> str:
+        if self.cluster is not None:
+            return self.cluster.url
+        assert self.single is not None
+        return self.single.url
+
+    def start(self, log_dir: Path) -> None:
+        if self.cluster is not None:
+            self.cluster.start(log_dir=log_dir)
+        elif self.single is not None:
+            self.single.start(log_file=log_dir / "nats.log")
+
+    def stop(self) -> None:
+        if self.cluster is not None:
+            self.cluster.stop()
+        if self.single is not None:
+            self.single.stop()
 
 
 @contextmanager
