@@ -115,3 +115,18 @@ async def connect(settings: NatsSettings, name: str, *,
                 raise
             log.warning("waiting for NATS at %s: %r", ",".join(settings.servers), exc)
             await asyncio.sleep(RECONNECT_WAIT_SECONDS)
+
+
+async def close(nc: NatsClient) -> None:
+    """Flush what is in flight and close; while reconnecting only close (drain refuses,
+    and nothing can flush). nats-py may then still write its buffer to the dead
+    transport and raise: the connection is closed all the same."""
+    if nc.is_closed:
+        return
+    if nc.is_connected:
+        await nc.drain()
+        return
+    try:
+        await nc.close()
+    except RuntimeError as exc:
+        log.info("NATS connection closed while disconnected (%s)", exc)

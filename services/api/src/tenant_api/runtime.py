@@ -19,7 +19,7 @@ from tenant_api.projection_runner import ProjectionRunner
 from tenant_api.queries import TenantQueries
 from tenant_api.schema import create_schema
 from tenant_api.settings import Settings
-from tenant_stream.connection import connect
+from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog
 from tenant_stream.setup import Keeper
 
@@ -135,10 +135,8 @@ class Runtime:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.nc is not None and self.nc.is_connected:
-            await self.nc.drain()  # flushes what is in flight before closing
-        elif self.nc is not None and not self.nc.is_closed:
-            await self.nc.close()  # reconnecting: drain() refuses, and nothing can flush
+        if self.nc is not None:
+            await close(self.nc)
         if self.pool is not None:
             await self.pool.close()
         log.info("api stopped: NATS drained, PostgreSQL pool closed")

@@ -17,7 +17,7 @@ from tenant_notifier.metrics import Metrics
 from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
 from tenant_notifier.settings import Settings
 from tenant_notifier.stream import StreamFeed, StreamReplay
-from tenant_stream.connection import connect
+from tenant_stream.connection import close, connect
 from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_notifier")
@@ -92,10 +92,7 @@ async def run(settings: Settings) -> None:
         log.warning("some sessions did not close in time")
     await feed.stop()
     await keeper.stop()
-    if nc.is_connected:
-        await nc.drain()
-    else:
-        await nc.close()  # reconnecting: drain() refuses, and nothing can flush
+    await close(nc)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from tenant_provisioner.processor import Processor
 from tenant_provisioner.settings import Settings, SettingsError
 from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
-from tenant_stream.connection import connect
+from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog
 from tenant_stream.setup import Keeper
 
@@ -65,10 +65,7 @@ async def run(settings: Settings, tracing: Tracing) -> None:
         await keeper.stop()
         health.close()
         await databases.close()
-        if nc.is_connected:
-            await nc.drain()
-        else:
-            await nc.close()  # reconnecting: drain() refuses, and nothing can flush
+        await close(nc)
     log.info("provisioner stopped")
 
 
