@@ -7,12 +7,6 @@ import re
 
 from tests.unit.k8s.render import K8S, ROOT, SERVICES, Obj, by_kind, workload
 
-# The provisioner's metrics, as agreed with its /metrics (issue 11): its source is
-# checked when it names them; until then these are the names the alerts may use.
-PROVISIONER_METRICS = {"provisioner_consumer_pending", "provisioner_requests_total",
-                       "provisioner_stage_seconds", "provisioner_attempts_total",
-                       "provisioner_redeliveries_total"}
-
 
 def exported(service: str) -> set[str]:
     """Metric names a service's source declares (prometheus_client adds _total)."""
@@ -59,7 +53,7 @@ def test_the_alerts_cover_stuck_tenants_backlog_and_notifier_lag() -> None:
 
 
 def test_every_metric_an_alert_reads_is_exported() -> None:
-    known = exported("api") | exported("notifier") | exported("provisioner") | PROVISIONER_METRICS
+    known = exported("api") | exported("notifier") | exported("provisioner")
     for alert in alerts():
         for metric in re.findall(r"\b((?:api|notifier|provisioner)_[a-z_]+)\b", alert["expr"]):
             assert base_name(metric) in known or metric in known, (alert["alert"], metric)
