@@ -104,18 +104,27 @@ def container_env(pod_name: str = "nats-0") -> dict[str, str]:
     return env
 
 
-def lay_out(directory: Path, ports: dict[int, int] | None = None) -> Path:
+def lay_out(directory: Path, ports: dict[int, int] | None = None,
+            routes: dict[str, str] | None = None,
+            tls_dir: Path | None = None) -> Path:
     """The config files with every mount path moved under `directory`, dummy TLS files
     made for the pods' names (and 127.0.0.1), and each port in `ports` (4222, 6222,
-    8222) swapped for a free one; returns the main config's path."""
+    8222) swapped for a free one, each route host in `routes` (nats-0.nats...) for
+    another address; TLS files from `tls_dir` when given (one CA for a whole
+    cluster); returns the main config's path."""
     mounted = {path: directory / name for path, name in MOUNTS.items()}
     for path in mounted.values():
         path.mkdir(parents=True, exist_ok=True)
-    write_nats_tls(mounted["/etc/nats-tls/"], ["nats-0.nats", "nats-1.nats", "nats-2.nats",
-                                               "localhost"])
+    if tls_dir is None:
+        write_nats_tls(mounted["/etc/nats-tls/"], ["nats-0.nats", "nats-1.nats",
+                                                   "nats-2.nats", "localhost"])
+    else:
+        mounted["/etc/nats-tls/"] = tls_dir
     for name, content in files().items():
         for mount, local in mounted.items():
             content = content.replace(mount, f"{local}/")
+        for host, address in (routes or {}).items():
+            content = content.replace(f"//{host}:6222", f"//{address}")
         for port, free in (ports or {}).items():
             content = re.sub(rf"(?m)^(\s*(?:http_)?port: ){port}\b", rf"\g<1>{free}", content)
         (mounted["/etc/nats/"] / name).write_text(content)
