@@ -9,7 +9,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from tests.unit.k8s.render import rendered
+from tests.unit.k8s.render import KUSTOMIZE_VERSION, ROOT, rendered
 
 # The oldest Kubernetes the manifests support: matchLabelKeys in topology spread
 # constraints is beta (on by default) from 1.27, restricted Pod Security from 1.25.
@@ -55,3 +55,9 @@ def test_operator_objects_have_the_fields_the_operator_reads() -> None:
             for alert in group["rules"]:
                 assert set(alert) <= {"alert", "expr", "for", "labels", "annotations"}
                 assert alert["expr"].strip()
+
+
+def test_the_tests_use_the_kustomize_that_platform_installs() -> None:
+    platform = (ROOT / "platform").read_text()
+    assert f"KUSTOMIZE_VERSION={KUSTOMIZE_VERSION}\n" in platform
+    assert "@latest" not in platform

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.unit.k8s.render import SERVICES, by_kind, container_env, workload
+from tests.unit.k8s.render import K8S, SERVICES, by_kind, container_env, workload, workloads
 
 PORTS = {"api": 8000, "notifier": 8001, "provisioner": 8002}
 SECRET_VARIABLES = {"NATS_PASSWORD", "DATABASE_URL", "PROVISIONER_DATABASE_URL", "JWT_SECRET",
@@ -91,3 +91,33 @@ def test_a_config_edit_rolls_the_pods() -> None:
         assert container["envFrom"] == [{"configMapRef": {"name": hashed["tenant-platform"]}}]
     volumes = {v["name"]: v for v in workload("nats").pod["volumes"]}
     assert volumes["config"]["configMap"]["name"] == hashed["nats-config"]
+
+
+def secrets_read() -> set[tuple[str, str]]:
+    """(Secret, key) pairs the pods read, from env and volumes."""
+    found: set[tuple[str, str]] = set()
+    for work in workloads():
+        for container in work.containers():
+            for item in container.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    found.add((ref["name"], ref["key"]))
+        for volume in work.pod.get("volumes", []):
+            secret = volume.get("secret")
+            if secret:
+                keys = [i["key"] for i in secret.get("items", [])] or ["ca.crt", "tls.crt",
+                                                                       "tls.key"]
+                found |= {(secret["secretName"], key) for key in keys}
+    for ingress in by_kind("Ingress").values():
+        found |= {(t["secretName"], "tls.crt") for t in ingress["spec"]["tls"]}
+    return found
+
+
+def test_every_secret_the_pods_read_is_documented_for_the_operator() -> None:
+    readme = (K8S / "README.md").read_text()
+    (table,) = [part for part in readme.split("\n\n") if part.startswith("| Secret | keys")]
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[2] for line in
+            table.splitlines()[2:]}
+    for secret, key in secrets_read():
+        assert secret in rows, f"README.md's Secret table lacks {secret}"
+        assert f"`{key}`" in rows[secret], f"README.md's row for {secret} lacks {key}"
