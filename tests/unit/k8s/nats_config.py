@@ -96,7 +96,9 @@ def container_env(pod_name: str = "nats-0") -> dict[str, str]:
         source = item.get("valueFrom", {})
         if "secretKeyRef" in source:
             ref = source["secretKeyRef"]
-            env[item["name"]] = f"dummy-{ref['name']}-{ref['key']}"
+            # Shaped like `openssl rand -base64 32` (+ / =): nats-server parses a
+            # variable's value as a config value, and such a password must survive it.
+            env[item["name"]] = f"dummy+{ref['name']}/{ref['key']}=="
         elif source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
             env[item["name"]] = pod_name
         else:

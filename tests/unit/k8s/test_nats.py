@@ -172,7 +172,7 @@ def test_the_image_runs_the_version_the_config_is_checked_with() -> None:
 
 def test_no_secret_value_is_in_a_config_map() -> None:
     env = conf.container_env()
-    dummy_secrets = [v for v in env.values() if v.startswith("dummy-")]
+    dummy_secrets = [v for v in env.values() if v.startswith("dummy+")]
     for obj in rendered(monitoring=True):
         if obj["kind"] == "ConfigMap":
             assert not any(s in str(obj["data"]) for s in dummy_secrets)
