@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
 RECONNECT_WAIT_SECONDS = 0.5
+# A node that hangs (paused, partitioned) keeps the socket open: without pings the
+# client would wait minutes to notice. Two seconds, three unanswered: about 6 s.
+PING_INTERVAL_SECONDS = 2
+MAX_OUTSTANDING_PINGS = 3
 
 
 class NatsSettingsError(ValueError):
@@ -109,6 +113,7 @@ async def connect(settings: NatsSettings, name: str, *,
             return await nats.connect(
                 name=name, max_reconnect_attempts=-1,
                 reconnect_time_wait=RECONNECT_WAIT_SECONDS, connect_timeout=2,
+                ping_interval=PING_INTERVAL_SECONDS, max_outstanding_pings=MAX_OUTSTANDING_PINGS,
                 error_cb=error_cb or _log_error, **options)
         except (OSError, nats.errors.Error, TimeoutError) as exc:
             if not wait or "authorization" in str(exc).lower():

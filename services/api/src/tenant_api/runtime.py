@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 CONNECT_RETRY_SECONDS = 0.5
 PURGE_INTERVAL_SECONDS = 3600.0
 PENDING_CHECK_SECONDS = 5.0
-PENDING_AGE_SECONDS = 30.0  # well past an append's deadline: its request has ended
 T = TypeVar("T")
 
 
@@ -69,7 +68,7 @@ class Runtime:
     async def _connect(self) -> None:
         self.nc = nc = await connect(self._settings.nats, "tenant-api",
                                      reconnected_cb=self._on_reconnected)
-        store = EventLog(nc)
+        store = EventLog(nc, append_deadline=self._settings.append_deadline)
         # Created at start if missing, and re-created at run time if it vanishes.
         self.keeper = Keeper(nc.jetstream(), self._settings.stream_replicas,
                              on_repaired=self._on_stream_repaired)
@@ -85,7 +84,8 @@ class Runtime:
         self._tasks.append(asyncio.create_task(self.projection.run(), name="api-projection"))
         self._tasks.append(asyncio.create_task(_purge_keys_hourly(pool), name="api-key-purge"))
         self._commands = commands = TenantCommands(store, pool, self._metrics.count_append)
-        self._tasks.append(asyncio.create_task(_finish_pending_creates(commands),
+        self._tasks.append(asyncio.create_task(_finish_pending_creates(
+            commands, self._settings.pending_create_age),
                                                name="api-pending-creates"))
         self._queries = TenantQueries(store, pool)
         self.started.set()
@@ -155,14 +155,14 @@ async def _purge_keys_hourly(pool: asyncpg.Pool) -> None:
         await asyncio.sleep(PURGE_INTERVAL_SECONDS)
 
 
-async def _finish_pending_creates(commands: TenantCommands) -> None:
+async def _finish_pending_creates(commands: TenantCommands, age: float) -> None:
     # A create whose client was told 503 (outcome unknown), or whose api crashed
     # mid-append, is sent again until stored: the client finds it by retrying or by
     # its Location. Every replica may run this: the stream stores the event once.
     while True:
-        await asyncio.sleep(PENDING_CHECK_SECONDS)
+        await asyncio.sleep(min(PENDING_CHECK_SECONDS, age))
         try:
-            settled = await commands.finish_pending(PENDING_AGE_SECONDS)
+            settled = await commands.finish_pending(age)
             if settled:
                 log.info("settled %d create(s) whose outcome was unknown", settled)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:

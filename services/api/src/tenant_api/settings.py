@@ -33,6 +33,11 @@ class Settings:
     log_level: str = "INFO"
     otel_endpoint: str | None = None
     max_body_bytes: int = 64 * 1024
+    # How long an append may take (retries through a stream leader election included)
+    # before the client is told 503 with an unknown outcome.
+    append_deadline: float = 10.0
+    # A create still unsettled this long after it began is sent again by the sweeper.
+    pending_create_age: float = 30.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -51,6 +56,8 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             max_body_bytes=_int(env, "API_MAX_BODY_BYTES", 64 * 1024),
+            append_deadline=float(_int(env, "API_APPEND_DEADLINE_SECONDS", 10)),
+            pending_create_age=float(_int(env, "API_PENDING_CREATE_AGE_SECONDS", 30)),
         )
 
 
