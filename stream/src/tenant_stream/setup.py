@@ -14,10 +14,11 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, StreamConfig
+from nats.js.api import ConsumerConfig, StreamConfig, StreamInfo
 from nats.js.errors import APIError, NotFoundError
 
 from tenant_contracts.stream import stream_config
@@ -30,21 +31,20 @@ CHECK_INTERVAL_SECONDS = 2.0
 NOT_CHECKED = "not checked yet"
 
 
-async def ensure_stream(js: JetStreamContext, replicas: int) -> bool:
-    """True when this call created the stream."""
+async def ensure_stream(js: JetStreamContext, replicas: int) -> StreamInfo:
+    """The stream's info, after creating it if it was missing."""
     try:
-        await js.stream_info(STREAM_NAME)
-        return False
+        return await js.stream_info(STREAM_NAME)
     except NotFoundError:
         pass
     try:
-        await js.add_stream(StreamConfig.from_response(stream_config(replicas)))
+        info = await js.add_stream(StreamConfig.from_response(stream_config(replicas)))
     except APIError as exc:
         if exc.err_code != STREAM_NAME_IN_USE:
             raise
-        return False
+        return await js.stream_info(STREAM_NAME)  # another process created it meanwhile
     log.info("created stream %s with %d replica(s)", STREAM_NAME, replicas)
-    return True
+    return info
 
 
 async def ensure_consumer(js: JetStreamContext, config: ConsumerConfig) -> bool:
@@ -72,21 +72,24 @@ class Keeper:
     consumer: ConsumerConfig | None = None
     on_repaired: Callable[[], Awaitable[None]] | None = None
     problem: str | None = NOT_CHECKED
+    created_at: datetime | None = None  # the stream's creation time: which stream we use
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def check(self) -> None:
-        first = self.problem == NOT_CHECKED
         try:
-            created = await ensure_stream(self.js, self.replicas)
+            info = await ensure_stream(self.js, self.replicas)
             if self.consumer is not None:
-                created = await ensure_consumer(self.js, self.consumer) or created
+                await ensure_consumer(self.js, self.consumer)
         except (NatsError, APIError, OSError, TimeoutError) as exc:
             self.problem = f"stream or consumer not available: {exc!r}"
             log.warning("%s", self.problem)
             return
         self.problem = None
-        if created and not first:
-            log.warning("re-created what had vanished from %s", STREAM_NAME)
+        # Whoever re-created it (this process or another), it is a new stream now.
+        replaced = self.created_at is not None and info.created != self.created_at
+        self.created_at = info.created
+        if replaced:
+            log.warning("%s was re-created after it vanished", STREAM_NAME)
             if self.on_repaired is not None:
                 await self.on_repaired()
 

@@ -11,6 +11,7 @@ from tenant_contracts.events import (
     TenantDeleting,
     TenantFailed,
     TenantProvisioning,
+    TenantRetryRequested,
     TenantUpdated,
     TenantUpdating,
 )
@@ -148,3 +149,21 @@ async def test_concurrent_creates_of_one_slug_accept_exactly_one(api: Api) -> No
         api.client.post("/api/v1/tenants", json=body, headers=auth(new_user()))
         for _ in range(5)))
     assert sorted(r.status_code for r in responses) == [202, 409, 409, 409, 409]
+
+
+async def test_a_request_that_does_not_apply_wedges_nothing(
+        api: Api, provisioner: Provisioner) -> None:
+    """A TenantRetryRequested of an Active tenant, put on the stream by hand (an operator
+    replaying): the fold ignores it as the provisioner does, so later requests are taken."""
+    user = new_user()
+    tenant = await api.create(user)
+    await provisioner.append(tenant, TenantProvisioning, attempt=1)
+    await provisioner.append(tenant, TenantActive, database=f"tenant_{tenant['slug']}")
+    stray = await provisioner.append(tenant, TenantRetryRequested)
+    await api.wait_projected()
+    got = (await api.get(user, tenant["id"])).json()
+    assert (got["status"], got["pending_request"], got["version"]) == ("Active", None, stray)
+    response = await api.client.patch(f"/api/v1/tenants/{tenant['id']}", json={"plan": "pro"},
+                                      headers=auth(user))
+    assert response.status_code == 202, response.text
+    assert response.json()["pending_request"] == "TenantUpdateRequested"

@@ -43,6 +43,7 @@ class Runtime:
         self.pool: asyncpg.Pool | None = None
         self.projection: ProjectionRunner | None = None
         self.keeper: Keeper | None = None
+        self.stream_recreated: str | None = None
         self._commands: TenantCommands | None = None
         self._queries: TenantQueries | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -102,8 +103,10 @@ class Runtime:
             self.projection.batches.feed.restart("reconnected to NATS")
 
     async def _on_stream_repaired(self) -> None:
-        if self.projection is not None and self.projection.batches is not None:
-            self.projection.batches.feed.restart("the stream was re-created")
+        # A re-created stream starts its seqs over: the read model (and every client's
+        # as_of) refers to the old one. Not ready until an operator rebuilds it.
+        self.stream_recreated = ("the stream was re-created after it vanished: rebuild the "
+                                 "read model (tenantctl projections rebuild), then restart")
 
     async def readiness(self) -> dict[str, str | None]:
         """Each part's problem, or None when it can do its work."""
@@ -111,7 +114,8 @@ class Runtime:
         projection = self.projection
         return {
             "nats": None if connected else "not connected to NATS",
-            "stream": self.keeper.problem if self.keeper else "not checked yet",
+            "stream": (self.keeper.problem if self.keeper else "not checked yet")
+            or self.stream_recreated,
             "postgres": None if await self._postgres_answers() else "PostgreSQL does not answer",
             "projection": (projection.problem or (None if projection.caught_up.is_set()
                                                   else "catching up with the stream"))

@@ -38,9 +38,12 @@ async def run(settings: Settings) -> None:
         for feed in feeds:
             feed.resume("reconnected to NATS")
 
+    recreated: list[str] = []
+
     async def on_repaired() -> None:
-        for feed in feeds:
-            feed.resume("the stream was re-created")
+        # A re-created stream starts its seqs over: the window and every client's `after`
+        # refer to the old one. Not ready until restarted (then it reads the new one).
+        recreated.append("the stream was re-created after it vanished: restart the notifier")
 
     nc = await connect(settings.nats, "tenant-notifier", reconnected_cb=on_reconnected)
     js = nc.jetstream()
@@ -64,7 +67,7 @@ async def run(settings: Settings) -> None:
         # events would keep its sockets open and silent.
         if not nc.is_connected:
             return "not connected to NATS"
-        return keeper.problem or feed.problem
+        return keeper.problem or (recreated[0] if recreated else None) or feed.problem
 
     server = await serve(
         sessions.handle, settings.host, settings.port,
