@@ -13,6 +13,7 @@ from pathlib import Path
 from tenantctl.nats_server import LocalNats, NatsCluster, NatsServer
 from tenantctl.postgres import PostgresCluster, cluster_dir, create_database
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
+from tenantctl.spawn import run_or_defer
 from tenantctl.tokens import mint_token
 
 READ_MODEL_DB = "tenant_platform"
@@ -55,6 +56,10 @@ def nats_nodes(nats: LocalNats) -> str:
                    for n in nats.cluster.nodes)
 
 
+def _interrupt() -> None:
+    raise Interrupted
+
+
 def run_dev(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir).resolve()
     (data_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -65,7 +70,9 @@ def run_dev(args: argparse.Namespace) -> int:
     def on_signal(*_: object) -> None:
         stop.set()
         if starting.is_set():
-            raise Interrupted  # unwinds whichever startup step is waiting; finally cleans up
+            # Unwinds whichever startup step is waiting (finally cleans up); never
+            # between starting a child and recording it.
+            run_or_defer(_interrupt)
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, on_signal)
@@ -106,9 +113,10 @@ def run_dev(args: argparse.Namespace) -> int:
                      "PROVISIONER_PORT": str(args.provisioner_port + offset)}
             for name in ("api", "provisioner", "notifier"):
                 label = f"{name}-{replica + 1}" if args.cluster else name
-                env = config.env() | ports
-                services.append(ServiceProcess(
-                    name, env, log_file=data_dir / "logs" / f"{label}.log").start())
+                service = ServiceProcess(name, config.env() | ports,
+                                         log_file=data_dir / "logs" / f"{label}.log")
+                services.append(service)  # before it starts: an interrupt still stops it
+                service.start()
                 port_name = f"{name.upper()}_PORT"
                 where.append(f"  {label:<14} http://localhost:{ports[port_name]}/readyz")
         for service in services:

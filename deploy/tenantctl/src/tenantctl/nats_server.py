@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenantctl.ports import free_port, wait_for_port
+from tenantctl.spawn import interrupts_deferred
 
 # JetStream's fsync: "always" makes an acknowledged append durable on this node
 # before the ack (the default, every 2 minutes, is what lost acknowledged writes in
@@ -87,10 +88,11 @@ class NatsServer:
         self.config_file.write_text(self.config_text())
         self._log_file = log_file or self._log_file
         out = open(self._log_file, "ab") if self._log_file else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [nats_server_binary(), "-c", str(self.config_file)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with interrupts_deferred():
+            self.process = subprocess.Popen(
+                [nats_server_binary(), "-c", str(self.config_file)],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
         if wait:
             wait_for_port(self.port, timeout=15)
         return self

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tenantctl.ports import free_port
+from tenantctl.spawn import interrupts_deferred
 
 SERVICE_MODULES = {
     "api": "tenant_api",
@@ -38,11 +39,12 @@ class ServiceProcess:
             # that several provisioners run side by side.
             self.env.setdefault("PROVISIONER_PORT", str(free_port()))
         out = open(self.log_file, "ab") if self.log_file else None
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", SERVICE_MODULES[self.name]],
-            env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,  # Ctrl-C reaches tenantctl only; it stops us in order
-        )
+        with interrupts_deferred():
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", SERVICE_MODULES[self.name]],
+                env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                start_new_session=True,  # Ctrl-C reaches tenantctl only; it stops us in order
+            )
         return self
 
     @property

@@ -32,7 +32,16 @@ async def run(settings: Settings, tracing: Tracing) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    nc = await connect(settings.nats, "tenant-provisioner")
+    # SIGTERM while NATS is still out of reach: stop waiting and exit.
+    connecting = asyncio.ensure_future(connect(settings.nats, "tenant-provisioner"))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not connecting.done():
+        connecting.cancel()
+        log.info("provisioner stopped before NATS answered")
+        return
+    nc = connecting.result()
     js = nc.jetstream()
     # The stream and the durable consumer: created at start, re-created if they vanish.
     keeper = Keeper(js, settings.stream_replicas, consumer=consumer_config(settings))
