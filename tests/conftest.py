@@ -16,7 +16,12 @@ import pytest
 from nats.js.api import StreamConfig
 
 from tenant_contracts.stream import stream_config
-from tenantctl.nats_server import NatsServer, temporary_nats_server
+from tenantctl.nats_server import (
+    NatsCluster,
+    NatsServer,
+    temporary_nats_cluster,
+    temporary_nats_server,
+)
 from tenantctl.postgres import PostgresCluster, create_database
 
 JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"  # same as tests/e2e/harness.py
@@ -26,6 +31,13 @@ JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!"  # same as tests/e2e/h
 def nats_server() -> Iterator[NatsServer]:
     with temporary_nats_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def nats_cluster() -> Iterator[NatsCluster]:
+    """A three-node JetStream cluster, started for the first test that asks."""
+    with temporary_nats_cluster("tp-cluster-") as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")

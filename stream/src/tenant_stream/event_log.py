@@ -123,7 +123,7 @@ class EventLog:
                 got = [await self._retrying(
                     functools.partial(self._leader_next, tenant_id, start), until)]
             messages.extend(m for m in got if m.seq <= last)
-        return _as_history(tenant_id, messages)
+        return as_history(tenant_id, messages)
 
     async def message(self, seq: int) -> StoredMessage:
         """One message by its stream seq, from the leader."""
@@ -253,7 +253,7 @@ class EventLog:
             return None
 
 
-def _as_history(tenant_id: uuid.UUID, messages: list[StoredMessage]) -> History:
+def as_history(tenant_id: uuid.UUID, messages: list[StoredMessage]) -> History:
     events: list[tuple[int, EventBase]] = []
     skipped: list[int] = []
     owner: str | None = None

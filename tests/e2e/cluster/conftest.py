@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from nats.aio.client import Client as NatsClient
 
-from tenantctl.nats_server import NatsCluster, temporary_nats_cluster
+from tenantctl.nats_server import NatsCluster
 from tenantctl.postgres import PostgresCluster
 from tests.conftest import unique_database
 from tests.e2e.cluster.harness import ClusterPlatform, admin_connection
-
-
-@pytest.fixture(scope="package")
-def nats_cluster() -> Iterator[NatsCluster]:
-    with temporary_nats_cluster("tp-cluster-") as cluster:
-        yield cluster
 
 
 @pytest.fixture(scope="package")

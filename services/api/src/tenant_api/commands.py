@@ -31,7 +31,8 @@ from tenant_api.wire import CreateTenant
 from tenant_contracts.access import Principal
 from tenant_contracts.events import EventBase, TenantRequested
 from tenant_contracts.tenant import Tenant, apply
-from tenant_stream.event_log import Conflict, EventLog, NotStored, OutcomeUnknown
+from tenant_stream.event_log import Conflict, NotStored, OutcomeUnknown
+from tenant_stream.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class RequestOutcomeUnknown(Exception):
 
 
 class TenantCommands:
-    def __init__(self, store: EventLog, pool: asyncpg.Pool,
+    def __init__(self, store: EventStore, pool: asyncpg.Pool,
                  on_append: Callable[[EventBase], None] = lambda event: None) -> None:
         self._store = store
         self._pool = pool

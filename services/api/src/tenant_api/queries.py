@@ -12,11 +12,11 @@ from tenant_api.decisions import TenantNotFound, visible
 from tenant_api.wire import HistoryItem, TenantHistory, TenantPage
 from tenant_contracts.access import Principal
 from tenant_contracts.tenant import Status, Tenant
-from tenant_stream.event_log import EventLog
+from tenant_stream.store import EventStore
 
 
 class TenantQueries:
-    def __init__(self, store: EventLog, pool: asyncpg.Pool) -> None:
+    def __init__(self, store: EventStore, pool: asyncpg.Pool) -> None:
         self._store = store
         self._pool = pool
 

@@ -15,7 +15,7 @@ from tenant_contracts.tenant import NotRequested
 from tenant_provisioner.failures import backoff, until_done
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.request import Poison, parse_request
-from tenant_stream.event_log import EventLog
+from tenant_stream.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def advisory_subject(consumer: str) -> str:
     return f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{STREAM_NAME}.{consumer}"
 
 
-async def watch_max_deliveries(nc: NATS, consumer: str, store: EventLog,
+async def watch_max_deliveries(nc: NATS, consumer: str, store: EventStore,
                                processor: Processor) -> Subscription:
     retrying: set[asyncio.Task[bool]] = set()
 

@@ -45,7 +45,8 @@ from tenant_provisioner.naming import TenantNames
 from tenant_provisioner.request import Request
 from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
-from tenant_stream.event_log import Conflict, EventLog
+from tenant_stream.event_log import Conflict
+from tenant_stream.store import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ Outcome = Done | Later | Drop
 class _Writer:
     """Appends to one tenant in order, each append expecting the last seq it knows."""
 
-    def __init__(self, store: EventLog, ledger: Ledger, request: Request,
+    def __init__(self, store: EventStore, ledger: Ledger, request: Request,
                  tracing: Tracing) -> None:
         self._store = store
         self._tenant = ledger.tenant
@@ -112,7 +113,7 @@ class _Writer:
 
 @dataclass
 class Processor:
-    store: EventLog
+    store: EventStore
     databases: TenantDatabases
     policy: Policy
     stage_delay: float = 0.0
