@@ -7,13 +7,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from tenant_contracts.events import (
     SYSTEM_ACTOR,
     EventBase,
     TenantActive,
     TenantAttemptFailed,
+    TenantChanges,
     TenantDeleted,
     TenantDeleting,
     TenantFailed,
@@ -23,7 +24,7 @@ from tenant_contracts.events import (
     TenantUpdating,
     utc_now,
 )
-from tenant_contracts.tenant import STAGES, NotRequested
+from tenant_contracts.tenant import STAGES, NotRequested, Tenant
 from tenant_provisioner import metrics
 from tenant_provisioner.decision import (
     Defer,
@@ -43,7 +44,6 @@ from tenant_provisioner.failures import TenantDbError
 from tenant_provisioner.ledger import Ledger, only_requests, replay
 from tenant_provisioner.naming import TenantNames
 from tenant_provisioner.request import Request
-from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
 from tenant_stream.event_log import Conflict
 from tenant_stream.store import EventStore
@@ -111,10 +111,20 @@ class _Writer:
                 self.last_seq = history.last_seq
 
 
+class Databases(Protocol):
+    """The work in PostgreSQL (tenant_db.TenantDatabases); a seam for the unit tests."""
+
+    async def run_stage(self, stage: str, tenant: Tenant) -> None: ...
+
+    async def apply_update(self, tenant: Tenant, changes: TenantChanges) -> None: ...
+
+    async def drop(self, tenant: Tenant) -> None: ...
+
+
 @dataclass
 class Processor:
     store: EventStore
-    databases: TenantDatabases
+    databases: Databases
     policy: Policy
     stage_delay: float = 0.0
     clock: Callable[[], datetime] = utc_now
