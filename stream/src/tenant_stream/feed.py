@@ -100,9 +100,13 @@ class OrderedFeed:
             self.opened.set()
             log.info("%s follows %s after seq %d", self._name, STREAM_NAME, self.position)
             while not self._broken.is_set():
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._heartbeat):
-                        await self._broken.wait()
+                # asyncio.wait, not asyncio.timeout: a cancel (stop) arriving as the
+                # timeout fires must never be swallowed.
+                broken = asyncio.ensure_future(self._broken.wait())
+                try:
+                    await asyncio.wait({broken}, timeout=self._heartbeat)
+                finally:
+                    broken.cancel()
                 silent = loop.time() - self._heard_at
                 if silent > self._heartbeat * MISSED_HEARTBEATS:
                     self.problem = f"{self._name}: no message or heartbeat for {silent:.1f}s"

@@ -24,7 +24,7 @@ class StreamBatches:
     The read model keeps the position, so a feed can always start over from it."""
 
     def __init__(self, nc: NatsClient, after: int, name: str) -> None:
-        self._queue: asyncio.Queue[StreamMessage] = asyncio.Queue()
+        self._queue: asyncio.Queue[StreamMessage | None] = asyncio.Queue()
         self.feed = OrderedFeed(nc, self._put, position=after, name=name)
 
     async def _put(self, seq: int, msg: Msg) -> None:
@@ -36,12 +36,19 @@ class StreamBatches:
     async def stop(self) -> None:
         await self.feed.stop()
 
+    def wake(self) -> None:
+        """End a wait in next() with an empty batch (the runner is stopping)."""
+        self._queue.put_nowait(None)
+
     async def next(self, timeout: float | None) -> list[StreamMessage]:
         """Wait for one message, then take whatever else is already there."""
         async with asyncio.timeout(timeout):
-            batch = [await self._queue.get()]
-        while len(batch) < BATCH_SIZE and not self._queue.empty():
-            batch.append(self._queue.get_nowait())
+            first = await self._queue.get()
+        batch = [first] if first is not None else []
+        while first is not None and len(batch) < BATCH_SIZE and not self._queue.empty():
+            message = self._queue.get_nowait()
+            if message is not None:
+                batch.append(message)
         return batch
 
 
@@ -58,6 +65,15 @@ class ProjectionRunner:
         self.caught_up = asyncio.Event()
         self.start_head: int | None = None
         self.batches: StreamBatches | None = None
+        self._stopping = False
+
+    def stopping(self) -> None:
+        """Leave the loop at the next step. Besides cancelling the task: a dependency's
+        clean-up (asyncpg's) has been seen to swallow a cancellation."""
+        self._stopping = True
+        self._running.set()
+        if self.batches is not None:
+            self.batches.wake()
 
     def pause(self) -> None:
         self._running.clear()
@@ -72,7 +88,7 @@ class ProjectionRunner:
         return self.batches.feed.problem
 
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._follow()
             except asyncio.CancelledError:
@@ -94,10 +110,12 @@ class ProjectionRunner:
         self.batches = batches = StreamBatches(self._nc, applied, "projection")
         batches.start()
         try:
-            while True:
+            while not self._stopping:
                 await self._running.wait()
                 batch = await batches.next(timeout=None)
                 await self._running.wait()
+                if not batch:
+                    continue
                 async with self._pool.acquire() as conn:
                     applied = await apply_batch(conn, batch)
                 self._report(applied)

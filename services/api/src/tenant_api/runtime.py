@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -27,6 +26,7 @@ log = logging.getLogger(__name__)
 CONNECT_RETRY_SECONDS = 0.5
 PURGE_INTERVAL_SECONDS = 3600.0
 PENDING_CHECK_SECONDS = 5.0
+STOP_TASKS_SECONDS = 5.0
 T = TypeVar("T")
 
 
@@ -134,11 +134,14 @@ class Runtime:
     async def stop(self) -> None:
         if self.keeper is not None:
             await self.keeper.stop()
+        if self.projection is not None:
+            self.projection.stopping()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # Bounded: a task stuck in a dependency's clean-up must not hold the exit.
+        _, stuck = await asyncio.wait(self._tasks, timeout=STOP_TASKS_SECONDS)
+        for task in stuck:
+            log.warning("task %s did not stop within %.0fs", task.get_name(), STOP_TASKS_SECONDS)
         if self.nc is not None:
             await close(self.nc)
         if self.pool is not None:
