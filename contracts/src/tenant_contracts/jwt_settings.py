@@ -12,6 +12,11 @@ from dataclasses import dataclass
 DEFAULT_AUDIENCE = "tenant-platform"
 HMAC_ALGORITHMS = ("HS256",)
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+# A real token is well under 1 KiB; a longer one is refused before any parsing (401/4401).
+DEFAULT_MAX_TOKEN_BYTES = 4096
+# RFC 7519 NumericDate, bounded to year 9999 so that no date arithmetic can overflow.
+MAX_NUMERIC_DATE = 253_402_300_799
+NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
 class JwtSettingsError(ValueError):
@@ -26,6 +31,7 @@ class JwtSettings:
     audience: str = DEFAULT_AUDIENCE
     issuer: str | None = None
     algorithms: tuple[str, ...] = ()
+    max_token_bytes: int = DEFAULT_MAX_TOKEN_BYTES
 
 
 def jwt_settings_from_env(env: Mapping[str, str]) -> JwtSettings:
@@ -46,4 +52,30 @@ def jwt_settings_from_env(env: Mapping[str, str]) -> JwtSettings:
         secret=secret, public_key=public_key, jwks_url=jwks_url,
         audience=env.get("JWT_AUDIENCE") or DEFAULT_AUDIENCE,
         issuer=env.get("JWT_ISSUER") or None, algorithms=wanted or possible,
+        max_token_bytes=_max_token_bytes(env.get("JWT_MAX_TOKEN_BYTES")),
     )
+
+
+def _max_token_bytes(raw: str | None) -> int:
+    if not raw:
+        return DEFAULT_MAX_TOKEN_BYTES
+    if not (raw.isascii() and raw.isdigit()) or not 256 <= int(raw) <= 16384:
+        raise JwtSettingsError(f"JWT_MAX_TOKEN_BYTES must be 256..16384, got {raw!r}")
+    return int(raw)
+
+
+def numeric_date_problem(claims: Mapping[str, object]) -> str | None:
+    """Why a verified token's exp/nbf/iat are unacceptable, or None.
+
+    PyJWT coerces with int(), so "9999999999" (a string) would pass; RFC 7519
+    says NumericDate is a JSON number, and RFC 8725 asks verifiers to be strict.
+    """
+    for name in NUMERIC_DATE_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"claim {name} must be a number"
+        if not 0 <= value <= MAX_NUMERIC_DATE:  # also false for NaN
+            return f"claim {name} is out of range"
+    return None

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import cast
 
 import uvicorn
 
 from tenant_api.app import create_app
+from tenant_api.http_limits import guarded_http_protocol
 from tenant_api.settings import Settings, SettingsError
 
 
@@ -22,7 +24,11 @@ def main() -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
                 log_level=settings.log_level.lower(), timeout_graceful_shutdown=10,
-                proxy_headers=True, server_header=False)
+                proxy_headers=True, server_header=False,
+                # Header size and read time are enforced by our protocol class; the idle
+                # keep-alive timeout is uvicorn's own (typed int, used as a float delay).
+                http=guarded_http_protocol(settings.http), ws="none",
+                timeout_keep_alive=cast(int, settings.http.idle_timeout))
 
 
 if __name__ == "__main__":

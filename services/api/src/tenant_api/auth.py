@@ -11,8 +11,13 @@ import jwt
 
 from tenant_api.settings import HMAC_ALGORITHMS, JwtSettings
 from tenant_contracts.access import Principal
+from tenant_contracts.jwt_settings import numeric_date_problem
 
 DEV_TOKEN_TTL_SECONDS = 3600
+# What hostile token bytes make PyJWT's JSON parsing raise besides PyJWTError: deep
+# nesting (RecursionError), int(Infinity) (OverflowError), odd types (TypeError).
+_MALFORMED = (jwt.PyJWTError, ValueError, ArithmeticError, RecursionError, TypeError)
+_MAX_DETAIL = 200
 
 
 class Unauthorized(Exception):
@@ -31,13 +36,15 @@ class TokenVerifier:
         return await self.verify(token.strip())
 
     async def verify(self, token: str) -> Principal:
+        if len(token) > self._settings.max_token_bytes:
+            raise Unauthorized(f"token longer than {self._settings.max_token_bytes} bytes")
         try:
             algorithm = jwt.get_unverified_header(token).get("alg")
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"malformed token: {exc}") from None
+        except _MALFORMED as exc:
+            raise Unauthorized(_short(f"malformed token: {exc}")) from None
         # Only configured algorithms; this also rules out `none` and HS/RS key confusion.
-        if algorithm not in self._settings.algorithms:
-            raise Unauthorized(f"algorithm {algorithm!r} is not accepted")
+        if not isinstance(algorithm, str) or algorithm not in self._settings.algorithms:
+            raise Unauthorized(_short(f"algorithm {algorithm!r} is not accepted"))
         key = await self._key(token, algorithm)
         try:
             claims = jwt.decode(
@@ -46,8 +53,11 @@ class TokenVerifier:
                 options={"require": ["sub", "exp", "aud", *(["iss"] if self._settings.issuer
                                                            else [])]},
             )
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(str(exc)) from None
+        except _MALFORMED as exc:
+            raise Unauthorized(_short(str(exc) or type(exc).__name__)) from None
+        problem = numeric_date_problem(claims)
+        if problem is not None:
+            raise Unauthorized(problem)
         return _principal(claims)
 
     async def _key(self, token: str, algorithm: str) -> Any:
@@ -61,6 +71,10 @@ class TokenVerifier:
             return (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"no signing key: {exc}") from None
+
+
+def _short(detail: str) -> str:
+    return detail if len(detail) <= _MAX_DETAIL else detail[:_MAX_DETAIL] + "…"
 
 
 def _principal(claims: dict[str, Any]) -> Principal:

@@ -17,7 +17,7 @@ def all_field_errors(struct_type: type[msgspec.Struct], body: bytes) -> list[tup
     """
     try:
         raw: Any = _json.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return []
     if not isinstance(raw, dict):
         return []
@@ -31,4 +31,6 @@ def all_field_errors(struct_type: type[msgspec.Struct], body: bytes) -> list[tup
             msgspec.convert(raw[field.encode_name], field.type, strict=True)
         except msgspec.ValidationError as exc:
             errors.append((field.encode_name, str(exc)))
+        except RecursionError:
+            errors.append((field.encode_name, "nested too deeply"))
     return errors

@@ -47,10 +47,17 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     errors: list[FieldError] | None = None
 
 
-# NATS or PostgreSQL did not answer: 503, and the client may retry.
+# NATS or PostgreSQL did not answer: 503, and the client may retry. SQLSTATE class 57
+# (operator intervention: 57P01 admin shutdown, 57P03 cannot connect now while starting
+# or stopping, 57014 canceled) and class 53 (too many connections) pass in seconds.
 UNAVAILABLE = (NotReady, nats.errors.Error, asyncpg.PostgresConnectionError,
-               asyncpg.InterfaceError, OSError, asyncio.TimeoutError, NotStored,
-               StreamUnavailable)
+               asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError,
+               asyncpg.exceptions.InsufficientResourcesError, OSError, asyncio.TimeoutError,
+               NotStored, StreamUnavailable)
+# What msgspec raises, beside DecodeError, for hostile JSON: bytes that are not UTF-8
+# (overlong forms included) and nesting deeper than its recursion limit.
+UNREADABLE = {UnicodeDecodeError: "the request is not valid UTF-8",
+              RecursionError: "the JSON nests too deeply"}
 
 
 _encoder = msgspec.json.Encoder()
@@ -126,6 +133,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             503, f"the outcome is not known yet: send the same request again with the same "
                  f"Idempotency-Key; tenant {exc.tenant_id}", kind="outcome-unknown",
             headers={"Retry-After": "1", "Location": f"/api/v1/tenants/{exc.tenant_id}"})
+    for kind, detail in UNREADABLE.items():
+        if isinstance(exc, kind):
+            log.warning("unreadable request on %s %s: %s", request.method, request.url.path,
+                        type(exc).__name__)
+            return problem_response(400, detail, kind="bad-request")
     if isinstance(exc, UNAVAILABLE):
         log.warning("dependency unavailable on %s %s: %r", request.method, request.url.path, exc)
         return problem_response(503, "a dependency did not answer; retry shortly",

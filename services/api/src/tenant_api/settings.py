@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
 from tenant_contracts.jwt_settings import (
     HMAC_ALGORITHMS,
     JwtSettings,
@@ -38,6 +39,8 @@ class Settings:
     append_deadline: float = 10.0
     # A create still unsettled this long after it began is sent again by the sweeper.
     pending_create_age: float = 30.0
+    # Header size and read timeout, keep-alive idle timeout (HTTP_* variables, as the notifier).
+    http: HttpLimits = field(default_factory=HttpLimits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -58,6 +61,7 @@ class Settings:
             max_body_bytes=_int(env, "API_MAX_BODY_BYTES", 64 * 1024),
             append_deadline=float(_int(env, "API_APPEND_DEADLINE_SECONDS", 10)),
             pending_create_age=float(_int(env, "API_PENDING_CREATE_AGE_SECONDS", 30)),
+            http=_http(env),
         )
 
 
@@ -72,6 +76,13 @@ def nats_from_env(env: Mapping[str, str]) -> NatsSettings:
     try:
         return NatsSettings.from_env(env)
     except NatsSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _http(env: Mapping[str, str]) -> HttpLimits:
+    try:
+        return http_limits_from_env(env)
+    except HttpLimitsError as exc:
         raise SettingsError(str(exc)) from None
 
 

@@ -9,7 +9,12 @@ import jwt
 from jwt.types import Options
 
 from tenant_contracts.access import Principal
+from tenant_contracts.jwt_settings import numeric_date_problem
 from tenant_notifier.settings import JwtSettings
+
+# What hostile token bytes make PyJWT's JSON parsing raise besides PyJWTError: deep
+# nesting (RecursionError), int(Infinity) (OverflowError), odd types (TypeError).
+_MALFORMED = (jwt.PyJWTError, ValueError, ArithmeticError, RecursionError, TypeError)
 
 
 class InvalidToken(Exception):
@@ -27,6 +32,8 @@ class TokenVerifier:
     async def verify(self, token: str | None) -> Principal:
         if not token:
             raise InvalidToken("token missing")
+        if len(token) > self._settings.max_token_bytes:
+            raise InvalidToken(f"token longer than {self._settings.max_token_bytes} bytes")
         try:
             key = await self._key_for(token)
             claims = jwt.decode(
@@ -35,8 +42,11 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("token expired") from None
-        except (jwt.PyJWTError, ValueError) as exc:
+        except _MALFORMED as exc:
             raise InvalidToken(f"invalid token: {type(exc).__name__}") from None
+        problem = numeric_date_problem(claims)
+        if problem is not None:
+            raise InvalidToken(f"invalid token: {problem}")
         sub, roles = claims.get("sub"), claims.get("roles", [])
         if not isinstance(sub, str) or not sub:
             raise InvalidToken("invalid token: sub must be a non-empty string")
@@ -46,8 +56,9 @@ class TokenVerifier:
 
     async def _key_for(self, token: str) -> Any:
         algorithm = jwt.get_unverified_header(token).get("alg", "")
-        if algorithm not in self._algorithms:
-            raise InvalidToken(f"invalid token: algorithm {algorithm!r} is not accepted")
+        if not isinstance(algorithm, str) or algorithm not in self._algorithms:
+            # Not echoed: the reason must fit a close frame, and the value is the client's.
+            raise InvalidToken("invalid token: its algorithm is not accepted")
         if algorithm.startswith("HS"):
             return self._settings.secret
         # The same precedence as the api (tenant_contracts.jwt_settings): the key, then JWKS.

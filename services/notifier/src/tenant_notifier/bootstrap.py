@@ -12,6 +12,7 @@ from websockets.asyncio.server import serve
 from tenant_notifier.auth import TokenVerifier
 from tenant_notifier.connection import Sessions
 from tenant_notifier.http import http_routes
+from tenant_notifier.http_limits import limit_request_head
 from tenant_notifier.hub import Stats
 from tenant_notifier.metrics import Metrics
 from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
@@ -71,7 +72,9 @@ async def run(settings: Settings) -> None:
 
     server = await serve(
         sessions.handle, settings.host, settings.port,
-        process_request=http_routes(metrics.render, feed.refresh_stream_head, not_ready),
+        process_request=limit_request_head(http_routes(
+            metrics.render, feed.refresh_stream_head, not_ready), settings.http),
+        open_timeout=settings.http.header_timeout,  # the whole handshake, headers included
         ping_interval=None,  # our own heartbeat per session (connection.py)
         max_size=MAX_CLIENT_FRAME, max_queue=4, compression=None,
         close_timeout=settings.close_timeout,

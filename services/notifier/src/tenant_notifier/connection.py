@@ -21,10 +21,14 @@ from websockets.exceptions import ConnectionClosed
 from tenant_notifier.auth import InvalidToken, TokenVerifier
 from tenant_notifier.hub import Hub, Session
 from tenant_notifier.protocol import (
+    CLOSE_AFTER_BEYOND_HEAD,
     CLOSE_BAD_REQUEST,
     CLOSE_INTERNAL_ERROR,
+    CLOSE_TRY_AGAIN_LATER,
     CLOSE_UNAUTHORIZED,
     BadConnect,
+    beyond_head_reason,
+    close_reason,
     judge_client_frame,
     parse_connect,
     welcome_frame,
@@ -35,6 +39,7 @@ from tenant_notifier.stream import StreamReplay
 log = logging.getLogger(__name__)
 
 DEAD = -1  # not a wire code: the peer stopped answering pings, so the TCP is cut
+HEAD_LOOKUP_SECONDS = 2.0  # how long a connect may wait to learn the stream's head
 
 
 @dataclass
@@ -52,11 +57,16 @@ class Sessions:
             params = parse_connect(conn.request.path, conn.request.headers)
             principal = await self.verifier.verify(params.token)
         except BadConnect as exc:
-            await conn.close(CLOSE_BAD_REQUEST, str(exc))
+            await conn.close(CLOSE_BAD_REQUEST, close_reason(str(exc)))
             return
         except InvalidToken as exc:
-            await conn.close(CLOSE_UNAUTHORIZED, str(exc))
+            await conn.close(CLOSE_UNAUTHORIZED, close_reason(str(exc)))
             return
+        if params.after is not None:
+            refusal = await self._after_refusal(params.after)
+            if refusal is not None:
+                await conn.close(*refusal)
+                return
         session = Session(uuid.uuid4().hex, principal, self.settings.session_buffer)
         self.open.add(session)
         try:
@@ -64,6 +74,22 @@ class Sessions:
         finally:
             self.hub.unregister(session)
             self.open.discard(session)
+
+    async def _after_refusal(self, after: int) -> tuple[int, str] | None:
+        """Why a session cannot resume after `after`, or None. Past the head it would wait,
+        silently, for events that may never come (an old backup, a rebuilt stream)."""
+        if after <= self.hub.live_from():
+            return None
+        try:
+            async with asyncio.timeout(HEAD_LOOKUP_SECONDS):
+                await self.refresh_stream_head()  # the head we know may just be stale
+        except Exception as exc:
+            log.warning("stream head unknown (%s): refusing after=%d for now", exc, after)
+            return CLOSE_TRY_AGAIN_LATER, "stream head unknown; retry shortly"
+        head = self.hub.live_from()
+        if after <= head:
+            return None
+        return CLOSE_AFTER_BEYOND_HEAD, beyond_head_reason(after, head)
 
     def close_all(self, code: int, reason: str) -> None:
         for session in list(self.open):

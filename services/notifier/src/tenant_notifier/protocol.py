@@ -6,6 +6,7 @@ it is in the stream, so every session receives the very same bytes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
@@ -15,11 +16,31 @@ CLOSE_UNSUPPORTED_DATA = 1003  # a binary client frame
 CLOSE_MESSAGE_TOO_BIG = 1009  # sent by the websockets library itself past MAX_CLIENT_FRAME
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_RESTARTING = 1012
+CLOSE_TRY_AGAIN_LATER = 1013  # `after` is past the head we know and NATS cannot say more
 CLOSE_TOO_SLOW = 4008
 CLOSE_BAD_REQUEST = 4400  # a text client frame that is not JSON, or a bad `after`
-CLOSE_UNAUTHORIZED = 4401
+CLOSE_UNAUTHORIZED = 4401  # no token, a bad one, an expired one, or one over the size limit
+# `after` is beyond the stream's head (a client restored from an old backup, or pointed at
+# a rebuilt stream): the reason ends with "head=<seq>"; reload the list and start over.
+CLOSE_AFTER_BEYOND_HEAD = 4416
 
 MAX_CLIENT_FRAME = 64 * 1024
+# The largest `after`: the largest integer a JavaScript client holds exactly (2**53 - 1).
+MAX_SEQ = 9_007_199_254_740_991
+_SEQ = re.compile(r"[0-9]{1,16}")  # ASCII only: str.isdigit() also takes "²" and "١٢"
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: the close frame's payload is at most 125 bytes
+
+
+def close_reason(text: str) -> str:
+    """`text` cut to what a close frame can carry, never inside a UTF-8 sequence."""
+    encoded = text.encode()
+    if len(encoded) <= MAX_CLOSE_REASON_BYTES:
+        return text
+    return encoded[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
+
+
+def beyond_head_reason(after: int, head: int) -> str:
+    return f"after {after} is beyond the stream's head; head={head}"
 
 
 class Welcome(msgspec.Struct, frozen=True, kw_only=True, tag="welcome", tag_field="type"):
@@ -88,15 +109,18 @@ def parse_connect(path: str, headers: Mapping[str, str]) -> ConnectParams:
     query = parse_qs(urlsplit(path).query)
     token = _last(query.get("access_token"))
     if not token:
-        authorization = headers.get("Authorization", "")
+        try:
+            authorization = headers.get("Authorization", "")
+        except LookupError:  # websockets' Headers raise it for a repeated header
+            raise BadConnect("more than one Authorization header") from None
         scheme, _, credentials = authorization.partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             token = credentials.strip()
     raw_after = _last(query.get("after"))
     after: int | None = None
     if raw_after is not None and raw_after != "":
-        if not raw_after.isdigit():
-            raise BadConnect("after must be a non-negative integer (a stream seq)")
+        if not _SEQ.fullmatch(raw_after) or int(raw_after) > MAX_SEQ:
+            raise BadConnect(f"after must be an integer in 0..{MAX_SEQ} (a stream seq)")
         after = int(raw_after)
     return ConnectParams(token=token or None, after=after)
 

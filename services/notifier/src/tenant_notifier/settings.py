@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
 from tenant_contracts.jwt_settings import JwtSettings, JwtSettingsError, jwt_settings_from_env
 from tenant_stream.connection import NatsSettings, NatsSettingsError
 
@@ -25,6 +26,8 @@ class Settings:
     close_timeout: float  # how long a closing handshake may take before the TCP is cut
     log_level: str
     jwt: JwtSettings
+    # Header size and read timeout (the handshake's open_timeout), as on the api.
+    http: HttpLimits = field(default_factory=HttpLimits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -39,6 +42,7 @@ class Settings:
             close_timeout=_float(env, "NOTIFIER_CLOSE_TIMEOUT_SECONDS", 5.0),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             jwt=jwt_from_env(env),
+            http=_http(env),
         )
 
 
@@ -46,6 +50,13 @@ def nats_from_env(env: Mapping[str, str]) -> NatsSettings:
     try:
         return NatsSettings.from_env(env)
     except NatsSettingsError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+def _http(env: Mapping[str, str]) -> HttpLimits:
+    try:
+        return http_limits_from_env(env)
+    except HttpLimitsError as exc:
         raise SettingsError(str(exc)) from None
 
 
