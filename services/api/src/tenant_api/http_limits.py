@@ -36,7 +36,8 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._reading_head = True  # from the connection (or a message's start) to its headers
-            self._head_bytes = 0
+            self._head_bytes = 0  # raw bytes received while reading a head
+            self._parsed_bytes = 0  # the current head's line and headers, as parsed
             self._head_timer: asyncio.TimerHandle | None = None
             self._refusal: bytes | None = None
 
@@ -61,23 +62,27 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
         def on_message_begin(self) -> None:
             super().on_message_begin()
             self._reading_head = True
-            self._head_bytes = 0
+            self._parsed_bytes = 0
             self._arm_head_timer()
 
         def on_url(self, url: bytes) -> None:
             super().on_url(url)
+            self._parsed_bytes += len(url)
             if len(self.url) > MAX_LINE_BYTES:
                 self._refusal = self._response(HTTPStatus.REQUEST_URI_TOO_LONG)
                 raise _Refused
 
         def on_header(self, name: bytes, value: bytes) -> None:
-            if len(name) + len(value) + 2 > MAX_LINE_BYTES:
+            line = len(name) + len(value) + 4  # "name: value\r\n"
+            self._parsed_bytes += line
+            if line > MAX_LINE_BYTES or self._parsed_bytes > limits.max_header_bytes:
                 self._refusal = self._response(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
                 raise _Refused
             super().on_header(name, value)
 
         def on_headers_complete(self) -> None:
             self._reading_head = False
+            self._head_bytes = 0
             self._cancel_head_timer()
             super().on_headers_complete()
 

@@ -6,6 +6,15 @@ const BACKOFF_CAP_MS = 15000;
 
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
+// `after` is beyond the stream's head (the reason ends with "head=<seq>"): the list this
+// page holds is from another stream (a rebuilt one, a restored backup). Resuming cannot
+// fix that; the page starts over from a fresh list.
+export const CLOSE_AFTER_BEYOND_HEAD = 4416;
+
+export function headOf(reason) {
+  const match = /head=(\d+)$/.exec(reason ?? "");
+  return match ? Number(match[1]) : null;
+}
 
 // After a sleep (a laptop lid) the socket can look open while it is dead, and nothing
 // tells the browser. Timers stand still while asleep, so a tick that comes far too late
@@ -32,7 +41,7 @@ export class LiveConnection {
   #failures = 0;
   #stopped = false;
 
-  constructor({ url, token, tokenExpired, after, onEvent, onState, onUnauthorized }) {
+  constructor({ url, token, tokenExpired, after, onEvent, onState, onUnauthorized, onBeyondHead }) {
     this.url = url;
     this.token = token;
     this.tokenExpired = tokenExpired;
@@ -40,6 +49,7 @@ export class LiveConnection {
     this.onEvent = onEvent;
     this.onState = onState;
     this.onUnauthorized = onUnauthorized;
+    this.onBeyondHead = onBeyondHead;
   }
 
   start() {
@@ -89,7 +99,7 @@ export class LiveConnection {
     socket.onclose = (closed) => {
       if (this.#socket !== socket) return;
       this.#socket = null;
-      this.#closed(closed.code);
+      this.#closed(closed.code, closed.reason);
     };
   }
 
@@ -114,11 +124,17 @@ export class LiveConnection {
     }
   }
 
-  #closed(code) {
+  #closed(code, reason) {
     if (this.#stopped) return;
     if (code === CLOSE_UNAUTHORIZED) {
       this.onState({ state: "expired" });
       this.onUnauthorized();
+      return;
+    }
+    if (code === CLOSE_AFTER_BEYOND_HEAD && this.onBeyondHead) {
+      this.#stopped = true; // the page opens a new connection after the fresh list
+      this.onState({ state: "connecting" });
+      this.onBeyondHead(headOf(reason));
       return;
     }
     // 4008 (too slow), 1012 (restarting), 1006 (dropped) and the rest: resume after `after`.

@@ -69,7 +69,9 @@ async function enter(token) {
   await loadAndConnect(token);
 }
 
-async function loadAndConnect(token) {
+// `head`: the stream's head when the notifier refused the last `after` (close 4416); a
+// read model still ahead of it must not send the page round that loop again.
+async function loadAndConnect(token, head = null) {
   const failure = $("#load-error");
   failure.hidden = true;
   $("#tenants-loading").hidden = false;
@@ -77,7 +79,7 @@ async function loadAndConnect(token) {
     const { items, asOf } = await loadAllTenants(api);
     if (session.token !== token) return;
     store.reset(items);
-    connect(token, asOf);
+    connect(token, head === null || asOf === null ? asOf : Math.min(asOf, head));
   } catch (error) {
     if (error.status === 401 || session.token !== token) return; // signOut has taken over
     failure.querySelector(".load-error-text").textContent = `Could not load tenants: ${error.message}`;
@@ -94,6 +96,8 @@ function connect(token, after) {
   session.live = new LiveConnection({
     url, token, after, onEvent, onState: indicator, onUnauthorized: () => signOut(EXPIRED),
     tokenExpired: () => isExpired(claimsOf(token)),
+    // The list is from another stream than the notifier's: start over from a fresh one.
+    onBeyondHead: (head) => loadAndConnect(token, head),
   });
   session.live.start();
 }

@@ -1,0 +1,43 @@
+"""Tokens as a hostile or careless issuer would make them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+
+from tenant_contracts.jwt_settings import DEFAULT_AUDIENCE
+from tests.e2e.harness import JWT_SECRET
+
+
+def signed(**claims: Any) -> str:
+    """HS256 with the platform's secret: valid unless the claims say otherwise."""
+    now = int(time.time())
+    body = {"sub": "hostile", "aud": DEFAULT_AUDIENCE, "iat": now, "exp": now + 600} | claims
+    return jwt.encode({k: v for k, v in body.items() if v is not None}, JWT_SECRET,
+                      algorithm="HS256")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unsigned(header: bytes, payload: bytes, signature: bytes = b"sig") -> str:
+    """Any bytes as header and payload: what get_unverified_header must survive."""
+    return ".".join(_b64(part) for part in (header, payload, signature))
+
+
+def deep_json(levels: int) -> bytes:
+    return b'{"alg":"HS256","x":' + b"[" * levels + b"]" * levels + b"}"
+
+
+def padded(size: int) -> str:
+    """A validly signed token of about `size` characters."""
+    return signed(pad="x" * max(0, size - 200))
+
+
+def claims_json(token: str) -> dict[str, Any]:
+    return json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))  # type: ignore[no-any-return]
