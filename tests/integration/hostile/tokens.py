@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
-
-import jwt
 
 from tenant_contracts.jwt_settings import DEFAULT_AUDIENCE
 from tests.e2e.harness import JWT_SECRET
 
 
+HS256_HEADER = b'{"alg":"HS256","typ":"JWT"}'
+
+
 def signed(**claims: Any) -> str:
-    """HS256 with the platform's secret: valid unless the claims say otherwise."""
+    """HS256 with the platform's secret: valid unless the claims say otherwise.
+
+    Signed by hand: PyJWT's encoder refuses some claims (a non-string iss) that a
+    careless issuer would still send.
+    """
     now = int(time.time())
     body = {"sub": "hostile", "aud": DEFAULT_AUDIENCE, "iat": now, "exp": now + 600} | claims
-    return jwt.encode({k: v for k, v in body.items() if v is not None}, JWT_SECRET,
-                      algorithm="HS256")
+    payload = json.dumps({k: v for k, v in body.items() if v is not None},
+                         ensure_ascii=False).encode("utf-8", "surrogatepass")
+    signing_input = f"{_b64(HS256_HEADER)}.{_b64(payload)}"
+    signature = hmac.new(JWT_SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{_b64(signature)}"
 
 
 def _b64(raw: bytes) -> str:
