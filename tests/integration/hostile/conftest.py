@@ -6,17 +6,23 @@ create) and short HTTP timeouts, so that the timeout tests take seconds.
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
 from tests.conftest import unique_database
 from tests.e2e.harness import Platform
 
+# Examples per fuzz target: a few seconds each here; raise it for a longer hunt.
+FUZZ_EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "300"))
+fuzz = settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
+                suppress_health_check=list(HealthCheck))
 HEADER_TIMEOUT_SECONDS = 2.0
 IDLE_TIMEOUT_SECONDS = 1.0
 # Any line at ERROR or above, or a traceback, in either process's log.

@@ -1,6 +1,6 @@
 """Byte-level fuzzing of the api process: bodies, query strings, headers, cursors, tokens.
 
-Each target runs EXAMPLES requests (a few seconds); every answer must be below 500,
+Each target runs FUZZ_EXAMPLES requests (a few seconds); every answer must be below 500,
 and the `watch` fixture then requires a clean log and a process still serving.
 """
 
@@ -10,18 +10,15 @@ import uuid
 from typing import Any
 from urllib.parse import quote_from_bytes
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.e2e.harness import Platform
-from tests.integration.hostile.conftest import Watch
+from tests.integration.hostile.conftest import Watch, fuzz
 from tests.integration.hostile.strategies import any_text, bodies, cursors, tokens
 from tests.integration.hostile.tokens import signed
 from tests.integration.hostile.wire import http, request_bytes
 
-EXAMPLES = 120
-fuzz = settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=False,
-                suppress_health_check=list(HealthCheck))
 TOKEN = signed(sub="fuzzer", exp=2_000_000_000)
 
 

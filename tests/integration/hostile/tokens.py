@@ -12,7 +12,6 @@ from typing import Any
 from tenant_contracts.jwt_settings import DEFAULT_AUDIENCE
 from tests.e2e.harness import JWT_SECRET
 
-
 HS256_HEADER = b'{"alg":"HS256","typ":"JWT"}'
 
 

@@ -88,9 +88,11 @@ def request_bytes(method: str, target: bytes, headers: list[tuple[bytes, bytes]]
 
 @dataclass(frozen=True)
 class WsOutcome:
-    """How a handshake ended: refused over HTTP, closed with a code, or welcomed."""
+    """How a handshake ended: refused over HTTP, dropped (a request that is not HTTP),
+    closed with a code, or welcomed."""
 
     http_status: int | None = None
+    dropped: bool = False
     close_code: int | None = None
     close_reason: str = ""
     welcome: dict[str, object] | None = None
@@ -106,7 +108,10 @@ def ws_open(port: int, target: bytes, headers: list[tuple[bytes, bytes]] = (),  
         *(name + b": " + value for name, value in headers)]) + b"\r\n\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         _send_all(sock, request)
-        head, rest = _read_head(sock)
+        try:
+            head, rest = _read_head(sock)
+        except ConnectionError:
+            return WsOutcome(dropped=True)
         status, _ = _parse_head(head)
         if status != 101:
             return WsOutcome(http_status=status)
