@@ -50,9 +50,12 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
 # NATS or PostgreSQL did not answer: 503, and the client may retry. SQLSTATE class 57
 # (operator intervention: 57P01 admin shutdown, 57P03 cannot connect now while starting
 # or stopping, 57014 canceled) and class 53 (too many connections) pass in seconds.
+# InternalClientError is asyncpg failing to reset a pooled connection the server has
+# just terminated ("cannot switch to state ..."): the same outage, seen one step later.
 UNAVAILABLE = (NotReady, nats.errors.Error, asyncpg.PostgresConnectionError,
                asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError,
-               asyncpg.exceptions.InsufficientResourcesError, OSError, asyncio.TimeoutError,
+               asyncpg.exceptions.InsufficientResourcesError,
+               asyncpg.exceptions.InternalClientError, OSError, asyncio.TimeoutError,
                NotStored, StreamUnavailable)
 # What msgspec raises, beside DecodeError, for hostile JSON: bytes that are not UTF-8
 # (overlong forms included) and nesting deeper than its recursion limit.
