@@ -91,3 +91,24 @@ async def test_the_apis_own_validation_errors_land_on_their_fields(
         return out;""", {"token": stack.platform.token(unique("val")), "bodies": bodies})
     fields = [(status, sorted(errors)) for status, errors in answers]
     assert fields == [(422, ["slug"]), (422, ["admin_email"]), (422, ["plan"])], answers
+
+
+async def test_a_socket_resumed_beyond_the_stream_head_asks_for_a_fresh_list(
+    open_spa: OpenSpa, stack: BrowserStack,
+) -> None:
+    # The notifier refuses with 4416 and the head; the page must start over, not retry.
+    result = await run(open_spa, "live.js", """
+        return await new Promise((resolve) => {
+          const states = [];
+          const live = new m.LiveConnection({
+            url: arg.url, token: arg.token, after: arg.after, tokenExpired: () => false,
+            onEvent: () => {}, onState: (s) => states.push(s.state),
+            onUnauthorized: () => resolve({ unauthorized: true }),
+            onBeyondHead: (head) => resolve({ head, states }),
+          });
+          live.start();
+          setTimeout(() => resolve({ timeout: true, states }), 15000);
+        });""", {"url": stack.platform.ws_url, "token": stack.platform.token(unique("head")),
+                 "after": 10**15})
+    assert isinstance(result.get("head"), int) and 0 <= result["head"] < 10**15, result
+    assert "reconnecting" not in result["states"], result
