@@ -1,12 +1,15 @@
-"""One trace from the client's traceparent through the api and the provisioner.
+"""One trace from the client's traceparent through the api, the provisioner and the
+notifier, down to the frames on the owner's socket; and the three services' logs and
+metrics, as an operator reads them.
 
-The api and the provisioner run as processes exporting to a small OTLP/HTTP
-receiver in this test; the stream and the received spans must tell one story.
+The services run as processes exporting to a small OTLP/HTTP receiver in this
+test; the stream, the frames and the received spans must tell one story.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import secrets
 import threading
 import uuid
@@ -23,11 +26,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 from tenant_contracts.subjects import STREAM_NAME, tenant_filter
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tests.conftest import wait_until
 from tests.e2e.harness import Platform
+from tests.e2e.ws_client import Watcher
 
 
 @dataclass(frozen=True)
@@ -119,17 +125,18 @@ def own_nats() -> Iterator[NatsServer]:
 
 @pytest.fixture
 def start_traced(receiver: OtlpReceiver, own_nats: NatsServer, fresh_database: str,
-                 admin_database_url: str) -> Iterator[Callable[[int], Platform]]:
-    """Starts the api and the provisioner exporting to `receiver`, batching for `delay_ms`."""
+                 admin_database_url: str) -> Iterator[Callable[..., Platform]]:
+    """Starts the three services exporting to `receiver`, batching for `delay_ms`."""
     started: list[Platform] = []
 
-    def start(delay_ms: int) -> Platform:
+    def start(delay_ms: int, log_level: str = "INFO") -> Platform:
         platform = Platform(nats_url=own_nats.url, database_url=fresh_database,
                             provisioner_database_url=admin_database_url,
                             extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-                                       "OTEL_BSP_SCHEDULE_DELAY": str(delay_ms)})
+                                       "OTEL_BSP_SCHEDULE_DELAY": str(delay_ms),
+                                       "LOG_LEVEL": log_level})
         started.append(platform)
-        return platform.start("api", "provisioner")
+        return platform.start()
 
     yield start
     for platform in started:
@@ -170,12 +177,17 @@ async def stream_headers(nc: nats.NATS, tenant_id: str) -> list[tuple[str, dict[
         seq = raw.seq + 1
 
 
-async def test_one_trace_runs_from_the_client_through_the_api_and_the_provisioner(
-    start_traced: Callable[[int], Platform], receiver: OtlpReceiver
+async def test_one_trace_runs_from_the_client_through_every_service_to_the_socket(
+    start_traced: Callable[..., Platform], receiver: OtlpReceiver
 ) -> None:
     platform = start_traced(100)  # batches leave within 100 ms
     trace_id, client_span = secrets.token_hex(16), secrets.token_hex(8)
-    tenant_id = await create_active_tenant(platform, trace_id, client_span)
+    async with Watcher(platform.ws_url, platform.token("tracy")) as socket:
+        tenant_id = await create_active_tenant(platform, trace_id, client_span)
+        await socket.wait_for(tenant_id, "TenantActive")
+    frames = [f for f in socket.frames
+              if f["type"] == "event" and f["event"]["tenant_id"] == tenant_id]
+    assert [f.get("trace_id") for f in frames] == [trace_id] * 7, "each frame names the trace"
 
     nc = await nats.connect(platform.nats_url)
     try:
@@ -192,14 +204,14 @@ async def test_one_trace_runs_from_the_client_through_the_api_and_the_provisione
         return [s for s in receiver.in_trace(trace_id) if s.service == "tenant-provisioner"
                 and s.name == "provision tenant" and "tenant.outcome" in s.attributes]
 
+    def fanned_out() -> list[Span]:
+        return [s for s in receiver.in_trace(trace_id) if s.service == "tenant-notifier"]
+
     (provision,) = await wait_until(handled, timeout=10)
+    await wait_until(lambda: len(fanned_out()) == len(messages), timeout=10)
     # The stage spans end before the handling span, so they were exported with it or earlier.
     spans = {s.span_id: s for s in receiver.in_trace(trace_id)}
     assert set(receiver.paths) == {"/v1/traces"}
-
-    (api_span,) = [s for s in spans.values() if s.service == "tenant-api"]
-    assert api_span.parent_id == client_span
-    assert contexts[0][2] == api_span.span_id  # the request message names the api's span
 
     def ancestors(span: Span) -> list[Span]:
         chain = []
@@ -208,14 +220,32 @@ async def test_one_trace_runs_from_the_client_through_the_api_and_the_provisione
             chain.append(span)
         return chain
 
-    assert ancestors(provision) == [api_span]
+    # The api: the HTTP server span (the ASGI instrumentation) under the client's span,
+    # named by its route; under it the database queries and the publishing of the request.
+    api_spans = [s for s in spans.values() if s.service == "tenant-api"]
+    (server,) = [s for s in api_spans if s.parent_id == client_span]
+    assert server.name == "POST /api/v1/tenants"
+    assert server.attributes["http.route"] == "/api/v1/tenants"
+    assert server.attributes["http.status_code"] == 202
+    (publish,) = [s for s in api_spans if s.name == "TenantRequested"]
+    assert publish.parent_id == server.span_id
+    assert contexts[0][2] == publish.span_id  # the request message names the api's span
+    api_queries = [s for s in api_spans if s.attributes.get("db.system") == "postgresql"]
+    assert "INSERT" in {q.name for q in api_queries}, [q.name for q in api_queries]
+    assert all(server in ancestors(q) for q in api_queries)
+
+    assert ancestors(provision) == [publish, server]
     assert provision.attributes == {
         "tenant.id": tenant_id, "tenant.request.seq": provision.attributes["tenant.request.seq"],
         "tenant.request.type": "TenantRequested", "tenant.delivery": 1,
         "tenant.plan": "Provision", "tenant.attempt": 1, "tenant.outcome": "done",
         "tenant.outcome.reason": provision.attributes["tenant.outcome.reason"]}
-    stages = [s.name for s in spans.values() if s.parent_id == provision.span_id]
+    stages = [s.name for s in spans.values() if s.parent_id == provision.span_id
+              and s.service == "tenant-provisioner" and s.attributes.get("db.system") is None]
     assert sorted(stages) == sorted(["creating_database", "migrating", "seeding", "verifying"])
+    provisioner_queries = [s for s in spans.values() if s.service == "tenant-provisioner"
+                           and s.attributes.get("db.system") == "postgresql"]
+    assert provisioner_queries and all(provision in ancestors(q) for q in provisioner_queries)
 
     # Each event the provisioner appended names its handling span, or a stage span
     # under it, as the parent.
@@ -224,9 +254,15 @@ async def test_one_trace_runs_from_the_client_through_the_api_and_the_provisione
         assert parent is not None, f"an event's parent {parent_id} is no exported span"
         assert provision in [parent, *ancestors(parent)]
 
+    # The notifier: one span per event fanned out, a child of the event's own context.
+    fan_outs = sorted(fanned_out(), key=lambda s: s.attributes["tenant.stream.seq"])
+    assert [s.name for s in fan_outs] == ["fan out"] * len(messages)
+    assert [s.parent_id for s in fan_outs] == [c[2] for c in contexts]
+    assert [s.attributes["tenant.stream.seq"] for s in fan_outs] == [f["seq"] for f in frames]
+
 
 async def test_spans_still_queued_at_sigterm_are_flushed_before_exit(
-    start_traced: Callable[[int], Platform], receiver: OtlpReceiver
+    start_traced: Callable[..., Platform], receiver: OtlpReceiver
 ) -> None:
     platform = start_traced(600_000)  # a batch would wait ten minutes: only exit sends it
     trace_id = secrets.token_hex(16)
@@ -235,5 +271,98 @@ async def test_spans_still_queued_at_sigterm_are_flushed_before_exit(
 
     platform.stop()  # SIGTERM each, and wait for the exits
     spans = receiver.in_trace(trace_id)
-    assert {s.service for s in spans} == {"tenant-api", "tenant-provisioner"}
+    assert {s.service for s in spans} == {"tenant-api", "tenant-provisioner", "tenant-notifier"}
     assert "provision tenant" in {s.name for s in spans}
+
+
+SERVICES = ("api", "provisioner", "notifier")
+PROCESS_METRICS = {"process_resident_memory_bytes", "process_cpu_seconds", "process_open_fds",
+                   "python_info", "python_gc_collections"}
+SERVICE_METRICS = {
+    "api": {"api_http_requests", "api_http_request_duration_seconds", "api_events_appended",
+            "api_projection_applied_seq"},
+    "provisioner": {"provisioner_requests", "provisioner_attempts", "provisioner_stage_seconds",
+                    "provisioner_consumer_pending", "provisioner_consumer_ack_pending",
+                    "provisioner_consumer_redelivered"},
+    "notifier": {"notifier_sessions_open", "notifier_frames_sent", "notifier_stream_lag_messages",
+                 "notifier_events"},
+}
+
+
+def base_urls(platform: Platform) -> dict[str, str]:
+    provisioner_port = platform.services["provisioner"].env["PROVISIONER_PORT"]
+    return {"api": platform.api_url, "provisioner": f"http://127.0.0.1:{provisioner_port}",
+            "notifier": f"http://127.0.0.1:{platform.notifier_port}"}
+
+
+async def test_every_service_answers_probes_and_serves_its_metrics(
+    start_traced: Callable[..., Platform]
+) -> None:
+    platform = start_traced(100)
+    tenant_id = await create_active_tenant(platform, secrets.token_hex(16), secrets.token_hex(8))
+    scraped: dict[str, dict[str, Metric]] = {}
+    async with httpx.AsyncClient() as http:
+        for name, url in base_urls(platform).items():
+            for probe in ("/healthz", "/readyz"):
+                answer = await http.get(url + probe)
+                assert answer.status_code == 200, (name, probe, answer.text)
+            answer = await http.get(url + "/metrics")
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("text/plain")
+            scraped[name] = {m.name: m for m in text_string_to_metric_families(answer.text)}
+    for name in SERVICES:
+        missing = (PROCESS_METRICS | SERVICE_METRICS[name]) - scraped[name].keys()
+        assert not missing, f"{name} lacks {missing}"
+
+    def value(service: str, metric: str, sample: str, **labels: str) -> float:
+        return sum(s.value for s in scraped[service][metric].samples
+                   if s.name == sample and labels.items() <= s.labels.items())
+
+    provisioner = scraped["provisioner"]
+    assert provisioner["provisioner_stage_seconds"].type == "histogram"
+    assert value("provisioner", "provisioner_requests", "provisioner_requests_total",
+                 outcome="done") >= 1
+    assert value("provisioner", "provisioner_attempts", "provisioner_attempts_total") >= 1
+    for stage in ("creating_database", "migrating", "seeding", "verifying"):
+        assert value("provisioner", "provisioner_stage_seconds",
+                     "provisioner_stage_seconds_count", stage=stage) >= 1
+    assert value("api", "api_events_appended", "api_events_appended_total",
+                 type="TenantRequested") >= 1
+    assert value("notifier", "notifier_events", "notifier_events_total") >= 7
+    assert value("api", "process_resident_memory_bytes", "process_resident_memory_bytes") > 0
+    assert tenant_id
+
+
+async def test_every_log_line_of_the_three_services_is_a_json_object(
+    start_traced: Callable[..., Platform]
+) -> None:
+    # DEBUG: the most lines, and the libraries' own (websockets logs only at DEBUG).
+    platform = start_traced(100, "DEBUG")
+    trace_id = secrets.token_hex(16)
+    async with Watcher(platform.ws_url, platform.token("tracy")):
+        await create_active_tenant(platform, trace_id, secrets.token_hex(8))
+    platform.stop()  # the shutdown lines too
+
+    records: dict[str, list[dict[str, Any]]] = {}
+    for name in SERVICES:
+        lines = platform.log(name).splitlines()
+        assert lines, f"{name} logged nothing"
+        records[name] = []
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                pytest.fail(f"{name}.log line {number} is not JSON: {line!r}")
+            assert isinstance(record, dict)
+            assert {"ts", "level", "logger", "message"} <= record.keys(), line
+            records[name].append(record)
+
+    loggers = {name: {r["logger"] for r in found} for name, found in records.items()}
+    assert {"uvicorn.error", "uvicorn.access"} <= loggers["api"], loggers["api"]
+    assert any(logger.startswith("websockets") for logger in loggers["notifier"]), loggers
+    # uvicorn's access line of the POST was written inside the request's server span.
+    (posted,) = [r for r in records["api"] if r["logger"] == "uvicorn.access"
+                 and '"POST /api/v1/tenants HTTP/1.1" 202' in r["message"]]
+    assert posted["trace_id"] == trace_id and len(posted["span_id"]) == 16
+    assert any(r["message"].startswith("api stopped") for r in records["api"])
+    assert any(r["message"] == "provisioner stopped" for r in records["provisioner"])

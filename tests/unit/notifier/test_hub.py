@@ -119,3 +119,16 @@ def test_unregistered_sessions_receive_nothing() -> None:
     hub.unregister(s)
     hub.ingest(1, payload("alice"))
     assert list(s.queue) == []
+
+
+def test_the_frame_built_once_carries_the_trace_id_to_every_session_and_the_window() -> None:
+    hub = make_hub()
+    alice, admin = live(hub, session("alice")), live(hub, session("root", "admin"))
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    hub.ingest(1, payload("alice"), trace_id)
+    (sent,) = alice.queue
+    assert sent == event_frame(1, payload("alice"), trace_id)
+    assert admin.queue[0] is sent  # the very same bytes object
+    late = session("alice")
+    frames, _, _ = hub.window.scan(0, late.principal.may_see, late.capacity)
+    assert frames == [sent]

@@ -13,6 +13,7 @@ from tenant_notifier.protocol import (
     judge_client_frame,
     owner_of,
     parse_connect,
+    trace_id_of,
     welcome_frame,
 )
 
@@ -25,6 +26,34 @@ def test_frames_are_the_json_of_spec_section_4() -> None:
         "type": "event", "seq": 42,
         "event": {"type": "TenantActive", "owner": "alice", "future_field": [1, 2]}}
     assert owner_of(payload) == "alice"
+
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def test_an_event_frame_names_the_trace_of_its_message() -> None:
+    payload = b'{"type":"TenantActive","owner":"alice"}'
+    frame = event_frame(7, payload, TRACE_ID)
+    assert json.loads(frame) == {"type": "event", "seq": 7,
+                                 "event": {"type": "TenantActive", "owner": "alice"},
+                                 "trace_id": TRACE_ID}
+    assert frame.startswith(event_frame(7, payload)[:-1])  # the same frame, one field more
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-01"}, TRACE_ID),
+    ({"traceparent": f"00-{TRACE_ID}-00f067aa0ba902b7-00", "tracestate": "a=1"}, TRACE_ID),
+    (None, None),
+    ({}, None),
+    ({"Nats-Msg-Id": "x"}, None),
+    ({"traceparent": f"00-{'0' * 32}-00f067aa0ba902b7-01"}, None),  # invalid by the spec
+    ({"traceparent": f"00-{TRACE_ID.upper()}-00f067aa0ba902b7-01"}, None),
+    ({"traceparent": '00-"},"x":{"-00f067aa0ba902b7-01'}, None),  # never into the frame
+    ({"traceparent": "garbage"}, None),
+])
+def test_trace_id_of_reads_only_a_valid_traceparent(headers: dict[str, str] | None,
+                                                     expected: str | None) -> None:
+    assert trace_id_of(headers) == expected
 
 
 @pytest.mark.parametrize(("path", "headers", "expected"), [

@@ -12,19 +12,24 @@ import uvicorn
 from tenant_api.app import create_app
 from tenant_api.http_limits import guarded_http_protocol
 from tenant_api.settings import Settings, SettingsError
+from tenant_stream.logs import configure_logging
+
+log = logging.getLogger("tenant_api")
 
 
 def main() -> None:
+    configure_logging()  # first, so that even a settings error is a JSON line
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
-        print(f"tenant_api: {exc}", file=sys.stderr)
+        log.critical("tenant_api: %s", exc)
         sys.exit(2)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
+    # log_config=None: uvicorn's own loggers (errors, access lines) reach the JSON root
+    # handler instead of the text handlers uvicorn would install.
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,
-                log_level=settings.log_level.lower(), timeout_graceful_shutdown=10,
-                proxy_headers=True, server_header=False,
+                log_config=None, log_level=settings.log_level.lower(),
+                timeout_graceful_shutdown=10, proxy_headers=True, server_header=False,
                 # Header size and read time are enforced by our protocol class; the idle
                 # keep-alive timeout is uvicorn's own (typed int, used as a float delay).
                 http=guarded_http_protocol(settings.http), ws="none",

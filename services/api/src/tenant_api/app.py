@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None, *, projection_paused: bool = Fa
     metrics = Metrics()
     runtime = Runtime(settings, metrics, projection_paused=projection_paused)
     verifier = TokenVerifier(settings.jwt)
-    stop_tracing = configure_tracing(settings.otel_endpoint)
+    tracing = configure_tracing(settings.otel_endpoint)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, projection_paused: bool = Fa
             yield
         finally:
             await runtime.stop()
-            stop_tracing()
+            tracing.shutdown()
 
     async def authenticated(connection: ASGIConnection[Any, Any, Any, Any],
                             _: BaseRouteHandler) -> None:
@@ -87,7 +87,9 @@ def create_app(settings: Settings | None = None, *, projection_paused: bool = Fa
         lifespan=[lifespan],
         exception_handlers={Exception: handle_exception},
         request_max_body_size=settings.max_body_bytes,
-        middleware=[metrics.middleware],
+        # The server span (the plugin) wraps everything; these run once routed, inside it.
+        plugins=tracing.plugins,
+        middleware=[*tracing.middleware, metrics.middleware],
         state=State({"runtime": runtime, "metrics": metrics, "settings": settings}),
         openapi_config=_openapi(),
         # Logging is the process's business (__main__): plain synchronous handlers,

@@ -5,7 +5,16 @@ from __future__ import annotations
 import time
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 
 from tenant_contracts.events import EventBase, event_type_name
 
@@ -23,6 +32,11 @@ class Metrics:
                                 ["type"], registry=self.registry)
         self.projected_seq = Gauge("api_projection_applied_seq",
                                    "stream seq the read model reflects", registry=self.registry)
+        # What the default registry would hold: process_* (memory, CPU, fds), python_gc_*,
+        # python_info; the same set as the provisioner's and the notifier's.
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
 
     def count_append(self, event: EventBase) -> None:
         self.appended.labels(event_type_name(event)).inc()

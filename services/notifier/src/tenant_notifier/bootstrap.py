@@ -6,7 +6,9 @@ import asyncio
 import logging
 import os
 import signal
+import sys
 
+import uvloop
 from websockets.asyncio.server import serve
 
 from tenant_notifier.auth import TokenVerifier
@@ -16,9 +18,11 @@ from tenant_notifier.http_limits import limit_request_head
 from tenant_notifier.hub import Stats
 from tenant_notifier.metrics import Metrics
 from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
-from tenant_notifier.settings import Settings
+from tenant_notifier.settings import Settings, SettingsError
 from tenant_notifier.stream import StreamFeed, StreamReplay
+from tenant_notifier.tracing import Tracing
 from tenant_stream.connection import close, connect
+from tenant_stream.logs import configure_logging
 from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_notifier")
@@ -32,7 +36,7 @@ log = logging.getLogger("tenant_notifier")
 # client-frame limit (1009), and serves /healthz and /metrics beside /ws.
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: Settings, tracing: Tracing) -> None:
     feeds: list[StreamFeed] = []  # set once started; the callbacks below need it
 
     async def on_reconnected() -> None:
@@ -56,7 +60,7 @@ async def run(settings: Settings) -> None:
             break
         await asyncio.sleep(0.5)
     keeper.start()
-    feed = await StreamFeed.start(nc, settings.window, Stats())
+    feed = await StreamFeed.start(nc, settings.window, Stats(), tracing)
     feeds.append(feed)
     sessions = Sessions(settings=settings, hub=feed.hub, verifier=TokenVerifier(settings.jwt),
                         open_replay=lambda after: StreamReplay.open(js, after),
@@ -102,14 +106,19 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env(os.environ)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # first, so that even a settings error is a JSON line
+    try:
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        log.critical("tenant_notifier: %s", exc)
+        sys.exit(2)
+    configure_logging(settings.log_level)
     if settings.log_level != "DEBUG":
         logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per socket is noise
+    tracing = Tracing.exporting_to(settings.otel_endpoint)
+    if settings.otel_endpoint:
+        log.info("exporting spans over OTLP/HTTP to %s", settings.otel_endpoint)
     try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency; stay runnable without it
-        asyncio.run(run(settings))
-    else:
-        uvloop.run(run(settings))
+        uvloop.run(run(settings, tracing))
+    finally:
+        tracing.shutdown()  # flushes the spans of the last events before the exit

@@ -82,8 +82,9 @@ class Hub:
         """The newest seq known to exist: a session without `after` starts past it."""
         return max(self.window.head, self.stats.stream_last_seq)
 
-    def ingest(self, seq: int, payload: bytes) -> None:
-        """One stream message, in stream order; raises NotAnEvent for poison (skipped)."""
+    def ingest(self, seq: int, payload: bytes, trace_id: str | None = None) -> None:
+        """One stream message, in stream order; raises NotAnEvent for poison (skipped).
+        `trace_id` (protocol.trace_id_of) goes into the frame."""
         self.stats.stream_last_seq = max(self.stats.stream_last_seq, seq)
         if seq <= self.window.head:
             return  # redelivered after a consumer reset: already fanned out
@@ -93,7 +94,7 @@ class Hub:
             self.window.skip(seq)
             self.stats.poison_messages += 1
             raise
-        frame = event_frame(seq, payload)
+        frame = event_frame(seq, payload, trace_id)
         self.window.append(Entry(seq, owner, frame))
         self.stats.events_received += 1
         too_slow = []

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    GCCollector,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.process_collector import ProcessCollector
 from prometheus_client.registry import Collector
 
 from tenant_notifier.hub import Hub
@@ -50,7 +55,11 @@ class Metrics:
                  feed_reopens: Callable[[], int] = lambda: 0) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_HubCollector(hub, open_sessions, feed_reopens))
-        ProcessCollector(registry=self.registry)  # resident memory, CPU, open fds
+        # process_* (resident memory, CPU, open fds), python_gc_*, python_info: the same
+        # set as the api's and the provisioner's (the default registry's).
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,7 +1,9 @@
 """The WebSocket protocol of SPEC section 4: frames, close codes, connect parameters.
 
 Pure: no I/O. Event frames are built once per event from the payload exactly as
-it is in the stream, so every session receives the very same bytes.
+it is in the stream, so every session receives the very same bytes; a frame also
+carries the trace id of the message's `traceparent`, so a browser's event can be
+found among the traces of the api, the provisioner and the notifier.
 """
 
 from __future__ import annotations
@@ -56,8 +58,25 @@ def welcome_frame(session_id: str, user: str, after: int | None) -> bytes:
     return _welcome_encoder.encode(Welcome(session_id=session_id, user=user, after=after))
 
 
-def event_frame(seq: int, payload: bytes) -> bytes:
-    return b'{"type":"event","seq":%d,"event":%b}' % (seq, payload)
+def event_frame(seq: int, payload: bytes, trace_id: str | None = None) -> bytes:
+    """`trace_id` must come from trace_id_of (32 hex digits): it is written as is."""
+    if trace_id is None:
+        return b'{"type":"event","seq":%d,"event":%b}' % (seq, payload)
+    return b'{"type":"event","seq":%d,"event":%b,"trace_id":"%b"}' % (
+        seq, payload, trace_id.encode())
+
+
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
+_NO_TRACE = "0" * 32
+
+
+def trace_id_of(headers: Mapping[str, str] | None) -> str | None:
+    """The trace id of a stream message's W3C `traceparent` header; None when it has none
+    (or an invalid one), and the frame then carries no trace_id."""
+    match = _TRACEPARENT.match(headers.get("traceparent", "")) if headers else None
+    if match is None or match.group(1) == _NO_TRACE:
+        return None
+    return match.group(1)
 
 
 class Routing(msgspec.Struct, frozen=True, kw_only=True):

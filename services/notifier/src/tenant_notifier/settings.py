@@ -28,6 +28,7 @@ class Settings:
     jwt: JwtSettings
     # Header size and read timeout (the handshake's open_timeout), as on the api.
     http: HttpLimits = field(default_factory=HttpLimits)
+    otel_endpoint: str | None = None  # OTLP/HTTP base URL; no spans exported when unset
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             jwt=jwt_from_env(env),
             http=_http(env),
+            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
         )
 
 

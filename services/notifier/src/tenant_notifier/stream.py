@@ -18,7 +18,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
 from tenant_notifier.hub import Hub, Stats
-from tenant_notifier.protocol import NotAnEvent, event_frame, owner_of
+from tenant_notifier.protocol import NotAnEvent, event_frame, owner_of, trace_id_of
+from tenant_notifier.tracing import Tracing
 from tenant_notifier.window import EventWindow
 from tenant_stream.feed import OrderedFeed
 
@@ -32,19 +33,21 @@ class StreamFeed:
     The feed re-creates its consumer after a gap, silence or the loss of its node, so
     the hub never goes quiet for good; `problem` says why it is not following."""
 
-    def __init__(self, nc: NatsClient, hub: Hub, start: int) -> None:
+    def __init__(self, nc: NatsClient, hub: Hub, start: int, tracing: Tracing) -> None:
         self._nc = nc
         self.hub = hub
+        self._tracing = tracing
         self.feed = OrderedFeed(nc, self._on_message, position=start - 1, name="notifier feed")
         self._since_yield = 0
         self._head_lookup: asyncio.Future[None] | None = None
 
     @classmethod
-    async def start(cls, nc: NatsClient, window: int, stats: Stats) -> StreamFeed:
+    async def start(cls, nc: NatsClient, window: int, stats: Stats,
+                    tracing: Tracing | None = None) -> StreamFeed:
         state = (await nc.jetstream().stream_info(STREAM_NAME)).state
         start = max(state.first_seq, state.last_seq - window + 1, 1)
         hub = Hub(EventWindow(window, floor=start - 1), stats, stream_last_seq=state.last_seq)
-        feed = cls(nc, hub, start)
+        feed = cls(nc, hub, start, tracing or Tracing())
         feed.feed.start()
         log.info("reading %s from seq %d (head %d)", STREAM_NAME, start, state.last_seq)
         return feed
@@ -63,11 +66,13 @@ class StreamFeed:
         # seq + num_pending is the stream's last seq when this was delivered: the lag metric
         self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq,
                                              seq + meta.num_pending)
-        try:
-            self.hub.ingest(seq, msg.data)
-        except NotAnEvent as exc:
-            # A poison message must never stop the feed: skip it, say where it is.
-            log.warning("skipping stream seq %d on %s: not an event (%s)", seq, msg.subject, exc)
+        with self._tracing.fanning_out(seq, msg.subject, msg.headers):
+            try:
+                self.hub.ingest(seq, msg.data, trace_id_of(msg.headers))
+            except NotAnEvent as exc:
+                # A poison message must never stop the feed: skip it, say where it is.
+                log.warning("skipping stream seq %d on %s: not an event (%s)",
+                            seq, msg.subject, exc)
         # Fan-out only queues frames; the writers send them. Give them the loop
         # during a burst, and at once when some queue fills up, so that a fast
         # client is never closed as slow just because the burst came in one read.
@@ -132,7 +137,7 @@ class StreamReplay:
             except NotAnEvent:
                 continue  # poison: the live feed logs it; a replay just passes it by
             if visible(owner):
-                frames.append(event_frame(seq, msg.data))
+                frames.append(event_frame(seq, msg.data, trace_id_of(msg.headers)))
         return frames
 
     async def close(self) -> None:

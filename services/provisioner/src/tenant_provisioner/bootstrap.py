@@ -21,6 +21,7 @@ from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
 from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog
+from tenant_stream.logs import configure_logging
 from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_provisioner")
@@ -79,13 +80,13 @@ async def run(settings: Settings, tracing: Tracing) -> None:
 
 
 def main() -> None:
+    configure_logging()  # first, so that even a settings error is a JSON line
     try:
         settings = Settings.from_env(os.environ)
     except SettingsError as exc:
-        print(f"tenant_provisioner: {exc}", file=sys.stderr)
+        log.critical("tenant_provisioner: %s", exc)
         sys.exit(2)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_level)
     tracing = Tracing.exporting_to(settings.otel_endpoint)
     if settings.otel_endpoint:
         log.info("exporting spans over OTLP/HTTP to %s", settings.otel_endpoint)

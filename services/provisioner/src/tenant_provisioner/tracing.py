@@ -72,17 +72,14 @@ class Tracing:
     def exporting_to(cls, otlp_endpoint: str | None) -> Tracing:
         if not otlp_endpoint:
             return cls()
-        # Imported only when tracing is on: no exporter, no cost otherwise.
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.trace import TracerProvider
-        from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        # Imported only when tracing is on: no SDK, no exporter, no cost otherwise.
+        from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
 
-        provider = TracerProvider(
-            resource=Resource.create({"service.name": "tenant-provisioner"}))
-        # The batch processor reads the standard OTEL_BSP_* variables (delay, sizes).
-        provider.add_span_processor(BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=f"{otlp_endpoint.rstrip('/')}/v1/traces")))
+        from tenant_stream.traces import exporting_provider
+
+        provider = exporting_provider("tenant-provisioner", otlp_endpoint)
+        # A span per query, a child of the handling or stage span it runs in.
+        AsyncPGInstrumentor().instrument(tracer_provider=provider)
         return cls(provider)
 
     def shutdown(self) -> None:
