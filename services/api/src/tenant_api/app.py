@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import (
     Components,
     OpenAPI,
@@ -39,6 +39,9 @@ from tenant_api.tracing import configure_tracing
 from tenant_contracts.access import Principal
 
 STATIC_DIR = Path(__file__).parent / "static"
+# The docs page's assets, served by the SPA's static route at a pinned version
+# (static/vendor/README.md): /schema renders with no network beyond the api.
+SWAGGER_UI = "/vendor/swagger-ui-dist-5.35.0"
 
 
 def create_app(settings: Settings | None = None, *, projection_paused: bool = False) -> Litestar:
@@ -107,7 +110,12 @@ def _openapi() -> OpenAPIConfig:
                     "out in the background; errors are application/problem+json (RFC 9457).",
         components=Components(security_schemes={
             "bearer": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")}),
-        render_plugins=[ScalarRenderPlugin()],
+        render_plugins=[SwaggerRenderPlugin(
+            path="/", js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
+            favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_UI}/favicon-32x32.png'>",
+        )],
         use_handler_docstrings=False,
     )
 
