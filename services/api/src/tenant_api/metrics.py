@@ -6,13 +6,13 @@ import time
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
     Counter,
     Gauge,
-    GCCollector,
     Histogram,
-    PlatformCollector,
-    ProcessCollector,
     generate_latest,
 )
 
@@ -34,9 +34,10 @@ class Metrics:
                                    "stream seq the read model reflects", registry=self.registry)
         # What the default registry would hold: process_* (memory, CPU, fds), python_gc_*,
         # python_info; the same set as the provisioner's and the notifier's.
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
+        # The process-wide collectors themselves, not new ones: a GCCollector hooks
+        # gc.callbacks, and tests build many apps in one process.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
 
     def count_append(self, event: EventBase) -> None:
         self.appended.labels(event_type_name(event)).inc()

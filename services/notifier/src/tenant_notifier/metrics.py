@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
     CollectorRegistry,
-    GCCollector,
-    PlatformCollector,
-    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -57,9 +57,10 @@ class Metrics:
         self.registry.register(_HubCollector(hub, open_sessions, feed_reopens))
         # process_* (resident memory, CPU, open fds), python_gc_*, python_info: the same
         # set as the api's and the provisioner's (the default registry's).
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
-        GCCollector(registry=self.registry)
+        # The process-wide collectors themselves, not new ones: a GCCollector hooks
+        # gc.callbacks, and tests build many apps in one process.
+        for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+            self.registry.register(collector)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
