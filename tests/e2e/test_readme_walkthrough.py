@@ -39,7 +39,8 @@ def test_readme_walkthrough_runs_as_written() -> None:
     dev = subprocess.Popen(
         [sys.executable, "-m", "tenantctl", "dev", "--data-dir", str(data_dir),
          "--api-port", str(api), "--notifier-port", str(notifier),
-         "--nats-port", str(free_port()), "--postgres-port", str(free_port())],
+         "--nats-port", str(free_port()), "--postgres-port", str(free_port()),
+             "--provisioner-port", str(free_port())],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     try:
