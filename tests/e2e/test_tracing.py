@@ -29,6 +29,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
+from tenant_api.tracing import UNTRACED_PATHS
 from tenant_contracts.subjects import STREAM_NAME, tenant_filter
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tests.conftest import wait_until
@@ -253,6 +254,13 @@ async def test_one_trace_runs_from_the_client_through_every_service_to_the_socke
         parent = spans.get(parent_id)
         assert parent is not None, f"an event's parent {parent_id} is no exported span"
         assert provision in [parent, *ancestors(parent)]
+
+    # Server spans are named by route (tenant ids are in paths, never in names), and
+    # the probes the harness polled are not traced at all.
+    server_names = {s.name for s in receiver.spans if s.service == "tenant-api"
+                    and "http.status_code" in s.attributes}
+    assert "GET /api/v1/tenants/{tenant_id}" in server_names, server_names
+    assert not {n for n in server_names if tenant_id in n or n.split()[-1] in UNTRACED_PATHS}
 
     # The notifier: one span per event fanned out, a child of the event's own context.
     fan_outs = sorted(fanned_out(), key=lambda s: s.attributes["tenant.stream.seq"])
