@@ -49,7 +49,9 @@ def test_operations_endpoints_are_not_published() -> None:
 def test_every_routed_file_exists() -> None:
     spa_files = {p["path"] for p in paths() if p["pathType"] == "Exact"} - {"/", "/ws",
                                                                               "/config.json"}
-    assert spa_files == {f"/{f.name}" for f in STATIC.iterdir()}
+    folders = {p["path"] for p in paths() if p["pathType"] == "Prefix"} & {
+        f"/{f.name}" for f in STATIC.iterdir() if f.is_dir()}
+    assert spa_files | folders == {f"/{f.name}" for f in STATIC.iterdir()}
 
 
 def test_the_host_is_served_over_tls() -> None:
