@@ -48,11 +48,12 @@ def _listening(port: int) -> bool:
 @pytest.fixture
 def dev_run() -> Iterator[tuple[subprocess.Popen[str], dict[str, int], list[str]]]:
     data_dir = Path(tempfile.mkdtemp(prefix="tenantctl-dev-"))
-    ports = {name: free_port() for name in ("api", "notifier", "nats", "postgres")}
+    ports = {name: free_port() for name in ("api", "notifier", "nats", "postgres", "provisioner")}
     process = subprocess.Popen(
         [sys.executable, "-m", "tenantctl", "dev", "--data-dir", str(data_dir),
          "--api-port", str(ports["api"]), "--notifier-port", str(ports["notifier"]),
-         "--nats-port", str(ports["nats"]), "--postgres-port", str(ports["postgres"])],
+         "--nats-port", str(ports["nats"]), "--postgres-port", str(ports["postgres"]),
+         "--provisioner-port", str(ports["provisioner"])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env={k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "JWT_SECRET")},
     )
