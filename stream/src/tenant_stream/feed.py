@@ -22,6 +22,7 @@ from nats.errors import Error as NatsError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
+from tenant_stream.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class OrderedFeed:
         self.problem: str | None = "not started"
         self.opened = asyncio.Event()  # set each time a consumer is following
         self.reopens = 0  # consumers re-created after the first (a metric)
+        self._stopping = False
         self.opened_once = False
 
     @property
@@ -71,17 +73,16 @@ class OrderedFeed:
         self._broken.set()
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
         await self._close()
 
     async def _supervise(self) -> None:
         loop = asyncio.get_running_loop()
         delay = 0.05
-        while True:
+        while not self._stopping:
             self._broken.clear()
             try:
                 await self._open()
@@ -99,7 +100,7 @@ class OrderedFeed:
             self.opened_once = True
             self.opened.set()
             log.info("%s follows %s after seq %d", self._name, STREAM_NAME, self.position)
-            while not self._broken.is_set():
+            while not self._broken.is_set() and not self._stopping:
                 # asyncio.wait, not asyncio.timeout: a cancel (stop) arriving as the
                 # timeout fires must never be swallowed.
                 broken = asyncio.ensure_future(self._broken.wait())

@@ -10,7 +10,6 @@ configured it (only the `admin` principal may edit).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from nats.js.errors import APIError, NotFoundError
 
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import STREAM_NAME
+from tenant_stream.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,4 @@ class Keeper:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)

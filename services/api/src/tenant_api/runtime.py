@@ -21,6 +21,7 @@ from tenant_api.settings import Settings
 from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog
 from tenant_stream.setup import Keeper
+from tenant_stream.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 CONNECT_RETRY_SECONDS = 0.5
@@ -136,12 +137,7 @@ class Runtime:
             await self.keeper.stop()
         if self.projection is not None:
             self.projection.stopping()
-        for task in self._tasks:
-            task.cancel()
-        # Bounded: a task stuck in a dependency's clean-up must not hold the exit.
-        _, stuck = await asyncio.wait(self._tasks, timeout=STOP_TASKS_SECONDS)
-        for task in stuck:
-            log.warning("task %s did not stop within %.0fs", task.get_name(), STOP_TASKS_SECONDS)
+        await asyncio.gather(*(cancel_and_wait(task, STOP_TASKS_SECONDS) for task in self._tasks))
         if self.nc is not None:
             await close(self.nc)
         if self.pool is not None:
