@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,6 +64,15 @@ class Provisioners:
     def stop_all(self) -> None:
         for process in self.running:
             process.stop(grace=15)
+
+    def metrics(self, process: ServiceProcess) -> dict[str, float]:
+        """The process's Prometheus samples, by name with labels."""
+        port = process.env["PROVISIONER_PORT"]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            text = response.read().decode()
+        return {name: float(value) for name, _, value in
+                (line.rpartition(" ") for line in text.splitlines())
+                if name and not name.startswith("#")}
 
     def each_log(self) -> list[str]:
         return [p.read_text(errors="replace") for p in sorted(self.log_dir.iterdir())]

@@ -85,7 +85,7 @@ class RequestConsumer:
             request = parse_request(msg.subject, msg.data, msg.headers or {}, meta.sequence.stream)
         except Poison as exc:
             log.error("terminating poison message seq=%s: %s", meta.sequence.stream, exc)
-            metrics.REQUESTS.labels("dropped").inc()
+            metrics.REQUESTS.labels("drop").inc()
             await self._term(msg, str(exc))  # never retried: it can only fail again
             return
         keepalive = asyncio.create_task(self._keep_alive(msg))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client import Counter, Gauge, Histogram
 
 REQUESTS = Counter("provisioner_requests_total",
-                   "Requests handled, by outcome (done, later, dropped, error)", ["outcome"])
+                   "Requests handled, by outcome (done, later, drop, error)", ["outcome"])
 ATTEMPTS = Counter("provisioner_attempts_total",
                    "Attempts begun at a provisioning, update or deletion", ["kind"])
 STAGE_SECONDS = Histogram("provisioner_stage_seconds", "Time spent in each provisioning stage",
