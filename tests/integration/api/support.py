@@ -89,7 +89,9 @@ class Api:
 @asynccontextmanager
 async def running_api(config: Settings, *, projection_paused: bool = False
                       ) -> AsyncIterator[Api]:
-    app = create_app(config, projection_paused=projection_paused)
+    app = create_app(config)
+    if projection_paused:
+        app.state.runtime.hold_projection()
     started, stop = asyncio.Event(), asyncio.Event()
 
     async def lifespan() -> None:

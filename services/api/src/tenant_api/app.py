@@ -44,11 +44,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 SWAGGER_UI = "/vendor/swagger-ui-dist-5.35.0"
 
 
-def create_app(settings: Settings | None = None, *, projection_paused: bool = False) -> Litestar:
-    """Build the api; `projection_paused` holds the read model back (tests call resume)."""
+def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env(os.environ)
     metrics = Metrics()
-    runtime = Runtime(settings, metrics, projection_paused=projection_paused)
+    runtime = Runtime(settings, metrics)
     verifier = TokenVerifier(settings.jwt)
     tracing = configure_tracing(settings.otel_endpoint)
 
