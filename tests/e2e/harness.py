@@ -39,6 +39,8 @@ class Platform:
             provisioner_database_url=self.provisioner_database_url, jwt_secret=JWT_SECRET,
             api_port=self.api_port, notifier_port=self.notifier_port,
             extra_env={"NOTIFIER_PUBLIC_URL": self.ws_url, "DEV_TOKENS": "1",
+                       # generous: a test about the limits gives its own in extra_env
+                       "TENANT_QUOTA_PER_USER": "1000", "RATE_LIMIT_CREATES_PER_MINUTE": "1000",
                        **self.extra_env},
         )
 

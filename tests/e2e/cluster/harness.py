@@ -64,7 +64,10 @@ class ClusterPlatform:
                 api_port=ports["api"], notifier_port=ports["notifier"],
                 extra_env={"STREAM_REPLICAS": "3", "PROVISIONER_PORT": str(ports["provisioner"]),
                            "PROVISIONER_BACKOFF_SECONDS": "0.5,1,2,4",
-                           "NOTIFIER_PING_INTERVAL_SECONDS": "2"})
+                           "NOTIFIER_PING_INTERVAL_SECONDS": "2",
+                           # the load is about faults, not about the owners' limits
+                           "TENANT_QUOTA_PER_USER": "100000",
+                           "RATE_LIMIT_CREATES_PER_MINUTE": "100000"})
             for name in SERVICES:
                 process = ServiceProcess(name, config.env(),
                                          log_file=self.log_dir / f"{name}-{index}.log").start()

@@ -14,6 +14,7 @@ import nats
 from litestar import Litestar
 
 from tenant_api.app import create_app
+from tenant_api.limits import Limits
 from tenant_api.runtime import Runtime
 from tenant_api.settings import JwtSettings, Settings
 from tenant_contracts.events import EventBase
@@ -31,6 +32,8 @@ def settings(nats_url: str, database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url, "nats": nats_settings(nats_url),
         "jwt": JwtSettings(secret=JWT_SECRET, algorithms=("HS256",)),
+        # Most tests are about other rules and create freely; test_limits sets its own.
+        "limits": Limits(quota_per_user=1000, creates_per_minute=1000),
     }
     values.update(overrides)
     return Settings(**values)

@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from tenant_api.auth import TokenVerifier, Unauthorized, issue_dev_token
+from tenant_api.limits import Limits
 from tenant_api.settings import JwtSettings, Settings, SettingsError, jwt_from_env
 
 SECRET = "unit-test-secret-that-is-long-enough!"
@@ -72,6 +73,16 @@ def test_settings_come_from_the_environment() -> None:
     assert (settings.api_port, settings.dev_tokens, settings.jwt.algorithms) == (
         9000, True, ("HS256",))
     assert settings.jwt == JwtSettings(secret=SECRET, algorithms=("HS256",))
+    assert settings.limits == Limits(quota_per_user=10, creates_per_minute=30)
+
+
+def test_limits_come_from_the_environment() -> None:
+    settings = Settings.from_env({
+        "DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "TENANT_QUOTA_PER_USER": "4",
+        "TENANT_QUOTA_PER_PLAN": "pro=20, enterprise=100", "RATE_LIMIT_CREATES_PER_MINUTE": "7"})
+    assert settings.limits == Limits(quota_per_user=4, creates_per_minute=7,
+                                     quota_per_plan={"pro": 20, "enterprise": 100})
+    assert (settings.limits.quota_for("pro"), settings.limits.quota_for("free")) == (20, 4)
 
 
 @pytest.mark.parametrize("env", [
@@ -80,6 +91,11 @@ def test_settings_come_from_the_environment() -> None:
     {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "JWT_ALGORITHMS": "none"},
     {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "JWT_ALGORITHMS": "RS256"},
     {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "API_PORT": "eighty"},
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "TENANT_QUOTA_PER_USER": "0"},
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET,
+     "RATE_LIMIT_CREATES_PER_MINUTE": "many"},
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "TENANT_QUOTA_PER_PLAN": "pro"},
+    {"DATABASE_URL": "postgresql://x/y", "JWT_SECRET": SECRET, "TENANT_QUOTA_PER_PLAN": "=3"},
 ])
 def test_bad_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):

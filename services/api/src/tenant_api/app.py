@@ -128,3 +128,8 @@ def _document_location(schema: OpenAPI) -> None:
                 accepted.headers = {"Location": OpenAPIHeader(
                     schema=Schema(type=OpenAPIType.STRING), required=True,
                     description="the tenant's URL, e.g. /api/v1/tenants/<id>")}
+            limited = (operation.responses or {}).get("429") if operation else None
+            if isinstance(limited, OpenAPIResponse):
+                limited.headers = {"Retry-After": OpenAPIHeader(
+                    schema=Schema(type=OpenAPIType.INTEGER), required=True,
+                    description="seconds until a create is admitted again")}

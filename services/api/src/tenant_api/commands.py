@@ -26,6 +26,7 @@ from tenant_api.decisions import (
     new_tenant,
     visible,
 )
+from tenant_api.limits import Limits, admit_create
 from tenant_api.tracing import TraceContext
 from tenant_api.wire import CreateTenant
 from tenant_contracts.access import Principal
@@ -57,9 +58,11 @@ class RequestOutcomeUnknown(Exception):
 
 class TenantCommands:
     def __init__(self, store: EventStore, pool: asyncpg.Pool,
-                 on_append: Callable[[EventBase], None] = lambda event: None) -> None:
+                 on_append: Callable[[EventBase], None] = lambda event: None,
+                 limits: Limits | None = None) -> None:
         self._store = store
         self._pool = pool
+        self._limits = limits or Limits()
         self._on_append = on_append
 
     async def create(self, principal: Principal, body: CreateTenant, key: str | None,
@@ -95,6 +98,9 @@ class TenantCommands:
                             await idempotency.repoint(conn, principal.sub, key,
                                                       event.tenant_id)
                     else:
+                        # A new create (a replay returned above, a resend finished
+                        # just before): over the quota or rate, all of this rolls back.
+                        await admit_create(conn, principal, body.plan, self._limits)
                         await pending_creates.record(conn, event, body_fingerprint)
                 # Either our own new event, or the same request sent before without a
                 # key whose answer was lost: the client's retry finishes it.

@@ -26,6 +26,7 @@ from tenant_api.decisions import (
     TenantNotFound,
 )
 from tenant_api.field_errors import all_field_errors
+from tenant_api.limits import QuotaExceeded, RateLimited
 from tenant_api.runtime import NotReady
 from tenant_stream.event_log import NotStored, StreamUnavailable
 
@@ -45,6 +46,10 @@ class Problem(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     status: int
     detail: str | None = None
     errors: list[FieldError] | None = None
+    # Extension members (RFC 9457 section 3.2): the limit that refused, and the count.
+    quota: int | None = None
+    held: int | None = None
+    limit_per_minute: int | None = None
 
 
 # NATS or PostgreSQL did not answer: 503, and the client may retry. SQLSTATE class 57
@@ -68,10 +73,11 @@ _encoder = msgspec.json.Encoder()
 
 def problem_response(status: int, detail: str | None = None, *, kind: str | None = None,
                      errors: list[FieldError] | None = None,
-                     headers: dict[str, str] | None = None) -> Response[bytes]:
+                     headers: dict[str, str] | None = None, **extensions: int
+                     ) -> Response[bytes]:
     problem = Problem(type=f"/problems/{kind}" if kind else "about:blank",
                       title=HTTPStatus(status).phrase, status=status, detail=detail,
-                      errors=errors)
+                      errors=errors, **extensions)
     return Response(_encoder.encode(problem), status_code=status, media_type=PROBLEM_JSON,
                     headers=headers)
 
@@ -106,6 +112,13 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
     if isinstance(exc, TenantNotFound):
         return problem_response(404, str(exc), kind="not-found")
+    if isinstance(exc, QuotaExceeded):
+        return problem_response(403, str(exc), kind="quota-exceeded", quota=exc.quota,
+                                held=exc.held)
+    if isinstance(exc, RateLimited):
+        return problem_response(429, str(exc), kind="rate-limited",
+                                limit_per_minute=exc.limit,
+                                headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, TenantConflict):
         return problem_response(409, str(exc), kind="conflict")
     if isinstance(exc, InvalidFields):
@@ -154,6 +167,9 @@ _EXAMPLES: dict[int, Problem] = {
                  detail="malformed JSON"),
     401: Problem(type="/problems/unauthorized", title="Unauthorized", status=401,
                  detail="Signature has expired"),
+    403: Problem(type="/problems/quota-exceeded", title="Forbidden", status=403,
+                 detail="tenant quota reached: you hold 10 of 10 tenants; delete one to "
+                        "create another", quota=10, held=10),
     404: Problem(type="/problems/not-found", title="Not Found", status=404,
                  detail="no such tenant"),
     409: Problem(type="/problems/conflict", title="Conflict", status=409,
@@ -165,6 +181,8 @@ _EXAMPLES: dict[int, Problem] = {
                  errors=[FieldError(field="slug", location="body",
                                     message="Expected `str` matching regex "
                                             "'^[a-z][a-z0-9-]{2,39}$'")]),
+    429: Problem(type="/problems/rate-limited", title="Too Many Requests", status=429,
+                 detail="at most 30 creates per minute; retry in 12 s", limit_per_minute=30),
     503: Problem(type="/problems/unavailable", title="Service Unavailable", status=503,
                  detail="NATS did not answer"),
 }

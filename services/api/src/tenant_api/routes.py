@@ -45,11 +45,14 @@ class TenantController(Controller):
     security = [{"bearer": []}]
 
     @post("/", status_code=202,
-          responses=ACCEPTED | problem_specs(400, 401, 409, 413, 422, 503),
+          responses=ACCEPTED | problem_specs(400, 401, 403, 409, 413, 422, 429, 503),
           summary="Request a new tenant",
           description="Appends TenantRequested and answers at once; the tenant starts Pending. "
                       "A repeated Idempotency-Key with the same body returns the same tenant "
-                      "and appends nothing; with another body it is a 422.")
+                      "and appends nothing; with another body it is a 422. 403: the caller "
+                      "holds TENANT_QUOTA_PER_USER tenants that are not Deleted (admins are "
+                      "exempt). 429: RATE_LIMIT_CREATES_PER_MINUTE creates in the last "
+                      "minute; Retry-After says when to try again.")
     async def create_tenant(
         self, request: Request[Any, Any, Any], data: JSONBody[CreateTenant], principal: Caller,
         commands: Commands,

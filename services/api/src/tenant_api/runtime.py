@@ -90,7 +90,8 @@ class Runtime:
                                            on_applied=self._metrics.projected_seq.set)
         self._tasks.append(asyncio.create_task(self.projection.run(), name="api-projection"))
         self._tasks.append(asyncio.create_task(_purge_keys_hourly(pool), name="api-key-purge"))
-        self._commands = commands = TenantCommands(store, pool, self._metrics.count_append)
+        self._commands = commands = TenantCommands(store, pool, self._metrics.count_append,
+                                                   self._settings.limits)
         self._tasks.append(asyncio.create_task(_finish_pending_creates(
             commands, self._settings.pending_create_age),
                                                name="api-pending-creates"))

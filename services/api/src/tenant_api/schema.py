@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS pending_creates (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS pending_creates_by_slug ON pending_creates (slug);
+CREATE INDEX IF NOT EXISTS pending_creates_by_owner ON pending_creates (owner);
+-- The creates each owner made in the last minute: the rate limit, shared by replicas.
+CREATE TABLE IF NOT EXISTS create_log (
+    owner text NOT NULL,
+    at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS create_log_by_owner ON create_log (owner, at);
 """
 
 DROP_READ_MODEL = "DROP TABLE IF EXISTS tenants, slug_claims, projection_state"

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
+from tenant_api.limits import Limits
 from tenant_contracts.jwt_settings import (
     HMAC_ALGORITHMS,
     JwtSettings,
@@ -41,6 +42,7 @@ class Settings:
     pending_create_age: float = 30.0
     # Header size and read timeout, keep-alive idle timeout (HTTP_* variables, as the notifier).
     http: HttpLimits = field(default_factory=HttpLimits)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -62,7 +64,25 @@ class Settings:
             append_deadline=float(_int(env, "API_APPEND_DEADLINE_SECONDS", 10)),
             pending_create_age=float(_int(env, "API_PENDING_CREATE_AGE_SECONDS", 30)),
             http=_http(env),
+            limits=limits_from_env(env),
         )
+
+
+def limits_from_env(env: Mapping[str, str]) -> Limits:
+    return Limits(quota_per_user=_positive(env, "TENANT_QUOTA_PER_USER", 10),
+                  quota_per_plan=_plan_quotas(env.get("TENANT_QUOTA_PER_PLAN", "")),
+                  creates_per_minute=_positive(env, "RATE_LIMIT_CREATES_PER_MINUTE", 30))
+
+
+def _plan_quotas(raw: str) -> dict[str, int]:
+    quotas: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in raw.split(","))):
+        plan, _, number = item.partition("=")
+        quotas[plan.strip()] = _positive({"TENANT_QUOTA_PER_PLAN": number.strip()},
+                                         "TENANT_QUOTA_PER_PLAN", 0)
+        if not plan.strip():
+            raise SettingsError(f"TENANT_QUOTA_PER_PLAN wants plan=number, got {item!r}")
+    return quotas
 
 
 def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
@@ -84,6 +104,11 @@ def _http(env: Mapping[str, str]) -> HttpLimits:
         return http_limits_from_env(env)
     except HttpLimitsError as exc:
         raise SettingsError(str(exc)) from None
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be a positive integer, got {env.get(name)!r}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
