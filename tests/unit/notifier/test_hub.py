@@ -32,7 +32,7 @@ def session(sub: str, *roles: str, capacity: int = 10) -> Session:
 
 
 def live(hub: Hub, s: Session) -> Session:
-    frames, cursor, at_head = hub.window.scan(hub.live_from(), s.principal.may_see, s.capacity)
+    frames, cursor, at_head = hub.window.scan(hub.live_from(), s.wants, s.capacity)
     assert at_head
     hub.go_live(s, cursor, frames)
     return s
@@ -72,10 +72,10 @@ def test_replay_then_live_has_no_gap_and_no_duplicate() -> None:
     for seq in range(1, 6):
         hub.ingest(seq, payload("alice" if seq % 2 else "bob"))
     resumed = session("alice", capacity=2)
-    frames, cursor, at_head = hub.window.scan(0, resumed.principal.may_see, resumed.capacity)
+    frames, cursor, at_head = hub.window.scan(0, resumed.wants, resumed.capacity)
     # seqs 1 and 3 (the caller sends them); 4 is bob's, so the scan got past it
     assert (len(frames), cursor, at_head) == (2, 4, False)
-    frames, cursor, at_head = hub.window.scan(cursor, resumed.principal.may_see, 2)
+    frames, cursor, at_head = hub.window.scan(cursor, resumed.wants, 2)
     assert at_head and cursor == 5
     hub.go_live(resumed, cursor, frames)
     hub.ingest(5, payload("alice"))  # a redelivery after a consumer reset: ignored
@@ -130,5 +130,28 @@ def test_the_frame_built_once_carries_the_trace_id_to_every_session_and_the_wind
     assert sent == event_frame(1, payload("alice"), trace_id)
     assert admin.queue[0] is sent  # the very same bytes object
     late = session("alice")
-    frames, _, _ = hub.window.scan(0, late.principal.may_see, late.capacity)
+    frames, _, _ = hub.window.scan(0, late.wants, late.capacity)
     assert frames == [sent]
+
+
+@cache
+def _of(owner: str, tenant: uuid.UUID) -> bytes:
+    return encode_event(TenantProgress(
+        tenant_id=tenant, owner=owner, actor="system", stage="migrating", percent=35))
+
+
+def test_a_tenant_filter_narrows_live_and_replay_but_never_widens() -> None:
+    hub = make_hub()
+    mine, other, carols = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    follow = frozenset({str(mine), str(carols)})  # carol's tenant: alice may not see it
+    alice = live(hub, Session("s1", Principal(sub="alice"), 10, follow))
+    admin = live(hub, Session("s2", Principal(sub="root", roles=("admin",)), 10,
+                              frozenset({str(carols)})))
+    hub.ingest(1, _of("alice", mine))
+    hub.ingest(2, _of("alice", other))
+    hub.ingest(3, _of("carol", carols))
+    assert list(alice.queue) == [event_frame(1, _of("alice", mine))]
+    assert list(admin.queue) == [event_frame(3, _of("carol", carols))]
+    resumed = Session("s3", Principal(sub="alice"), 10, follow)
+    frames, cursor, at_head = hub.window.scan(0, resumed.wants, resumed.capacity)
+    assert (frames, cursor, at_head) == ([event_frame(1, _of("alice", mine))], 3, True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 
@@ -78,3 +79,12 @@ def test_client_frames_must_be_json_text() -> None:
     assert judge_client_frame("[]") is None
     assert judge_client_frame("hello")[0] == CLOSE_BAD_REQUEST  # type: ignore[index]
     assert judge_client_frame(b"{}")[0] == CLOSE_UNSUPPORTED_DATA  # type: ignore[index]
+
+
+def test_tenant_parameters_are_canonical_ids_and_repeatable() -> None:
+    one, two = uuid.uuid4(), uuid.uuid4()
+    params = parse_connect(f"/ws?access_token=t&tenant={str(one).upper()}&tenant={two}", {})
+    assert params.tenants == frozenset({str(one), str(two)})
+    assert parse_connect("/ws?access_token=t", {}).tenants is None
+    with pytest.raises(BadConnect):
+        parse_connect("/ws?access_token=t&tenant=acme", {})

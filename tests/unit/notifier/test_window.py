@@ -9,7 +9,7 @@ def entry(seq: int, owner: str = "alice") -> Entry:
     return Entry(seq, owner, f"frame-{seq}".encode())
 
 
-def everyone(owner: str) -> bool:
+def everyone(owner: str, tenant: str) -> bool:
     return True
 
 
@@ -34,12 +34,12 @@ def test_scan_returns_only_visible_entries_and_where_it_stopped() -> None:
     for seq, owner in ((1, "alice"), (2, "bob"), (3, "alice"), (4, "bob"), (5, "alice")):
         window.append(entry(seq, owner))
 
-    def alice(owner: str) -> bool:
+    def alice(owner: str, tenant: str) -> bool:
         return owner == "alice"
 
     assert window.scan(0, alice, 2) == ([b"frame-1", b"frame-3"], 4, False)
     assert window.scan(4, alice, 2) == ([b"frame-5"], 5, True)
-    assert window.scan(1, lambda owner: False, 2) == ([], 5, True)
+    assert window.scan(1, lambda owner, tenant: False, 2) == ([], 5, True)
 
 
 def test_a_cursor_beyond_the_head_reaches_head_with_the_cursor_kept() -> None:

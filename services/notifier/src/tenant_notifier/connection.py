@@ -67,7 +67,8 @@ class Sessions:
             if refusal is not None:
                 await conn.close(*refusal)
                 return
-        session = Session(uuid.uuid4().hex, principal, self.settings.session_buffer)
+        session = Session(uuid.uuid4().hex, principal, self.settings.session_buffer,
+                          params.tenants)
         self.open.add(session)
         try:
             await _Run(conn, session, self).run(params.after)
@@ -176,7 +177,7 @@ class _Run:
     async def _catch_up(self, after: int) -> None:
         """Send what the session missed, then go live with no gap and no duplicate."""
         session, window = self.session, self.hub.window
-        visible = session.principal.may_see
+        visible = session.wants
         cursor = after
         replay: StreamReplay | None = None
         try:

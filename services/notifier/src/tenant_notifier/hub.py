@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenant_contracts.access import Principal
-from tenant_notifier.protocol import CLOSE_TOO_SLOW, NotAnEvent, event_frame, owner_of
+from tenant_notifier.protocol import CLOSE_TOO_SLOW, NotAnEvent, event_frame, routing_of
 from tenant_notifier.window import Entry, EventWindow
 
 
@@ -32,9 +32,11 @@ def _nothing() -> None:
 
 
 class Session:
-    def __init__(self, session_id: str, principal: Principal, capacity: int) -> None:
+    def __init__(self, session_id: str, principal: Principal, capacity: int,
+                 tenants: frozenset[str] | None = None) -> None:
         self.session_id = session_id
         self.principal = principal
+        self.tenants = tenants  # None: every tenant the principal may see
         self.capacity = capacity
         self.queue: deque[bytes] = deque()
         self.cursor = -1  # seq of the newest event this session got or was skipped for
@@ -43,6 +45,10 @@ class Session:
         self.close_reason = ""
         self.on_frame: Callable[[], None] = _nothing  # the adapter wakes its writer
         self.on_close: Callable[[], None] = _nothing  # the adapter closes the socket
+
+    def wants(self, owner: str, tenant: str) -> bool:
+        """Visibility first (unchanged by a filter), then the session's own tenant filter."""
+        return self.principal.may_see(owner) and (self.tenants is None or tenant in self.tenants)
 
     def deliver(self, seq: int, frame: bytes) -> bool:
         """Queue a live frame; False when the buffer is full (the session is too slow)."""
@@ -89,17 +95,20 @@ class Hub:
         if seq <= self.window.head:
             return  # redelivered after a consumer reset: already fanned out
         try:
-            owner = owner_of(payload)
+            routing = routing_of(payload)
         except NotAnEvent:
             self.window.skip(seq)
             self.stats.poison_messages += 1
             raise
+        owner, tenant = routing.owner, routing.tenant_id
         frame = event_frame(seq, payload, trace_id)
-        self.window.append(Entry(seq, owner, frame))
+        self.window.append(Entry(seq, owner, frame, tenant))
         self.stats.events_received += 1
         too_slow = []
         for targets in (self._by_owner.get(owner, ()), self._admins):
             for session in targets:
+                if session.tenants is not None and tenant not in session.tenants:
+                    continue
                 if not session.deliver(seq, frame):
                     too_slow.append(session)
                 elif session.half_full:

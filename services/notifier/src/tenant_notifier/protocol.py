@@ -9,10 +9,13 @@ found among the traces of the api, the provisioner and the notifier.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
+
+MAX_TENANT_FILTER = 100  # `tenant` parameters a session may give
 
 CLOSE_UNSUPPORTED_DATA = 1003  # a binary client frame
 CLOSE_MESSAGE_TOO_BIG = 1009  # sent by the websockets library itself past MAX_CLIENT_FRAME
@@ -85,6 +88,7 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
 
     type: str
     owner: str
+    tenant_id: str = ""
 
 
 _routing_decoder = msgspec.json.Decoder(Routing)
@@ -95,8 +99,12 @@ class NotAnEvent(ValueError):
 
 
 def owner_of(payload: bytes) -> str:
+    return routing_of(payload).owner
+
+
+def routing_of(payload: bytes) -> Routing:
     try:
-        return _routing_decoder.decode(payload).owner
+        return _routing_decoder.decode(payload)
     except msgspec.DecodeError as exc:  # also covers ValidationError
         raise NotAnEvent(str(exc)) from exc
 
@@ -122,6 +130,8 @@ class BadConnect(ValueError):
 class ConnectParams(msgspec.Struct, frozen=True, kw_only=True):
     token: str | None
     after: int | None  # None: live from the moment of connecting
+    # `tenant=<id>` (repeatable): only these tenants' events; None: every visible one
+    tenants: frozenset[str] | None = None
 
 
 def parse_connect(path: str, headers: Mapping[str, str]) -> ConnectParams:
@@ -141,7 +151,20 @@ def parse_connect(path: str, headers: Mapping[str, str]) -> ConnectParams:
         if not _SEQ.fullmatch(raw_after) or int(raw_after) > MAX_SEQ:
             raise BadConnect(f"after must be an integer in 0..{MAX_SEQ} (a stream seq)")
         after = int(raw_after)
-    return ConnectParams(token=token or None, after=after)
+    return ConnectParams(token=token or None, after=after,
+                         tenants=_tenants(query.get("tenant")))
+
+
+def _tenants(values: list[str] | None) -> frozenset[str] | None:
+    if not values:
+        return None
+    if len(values) > MAX_TENANT_FILTER:
+        raise BadConnect(f"at most {MAX_TENANT_FILTER} tenant parameters")
+    try:
+        # The stream spells ids in the canonical lower-case form; so do we.
+        return frozenset(str(uuid.UUID(value)) for value in values)
+    except ValueError:
+        raise BadConnect("tenant must be a tenant id (a UUID)") from None
 
 
 def _last(values: list[str] | None) -> str | None:

@@ -18,7 +18,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
 from tenant_notifier.hub import Hub, Stats
-from tenant_notifier.protocol import NotAnEvent, event_frame, owner_of, trace_id_of
+from tenant_notifier.protocol import NotAnEvent, event_frame, routing_of, trace_id_of
 from tenant_notifier.tracing import Tracing
 from tenant_notifier.window import EventWindow
 from tenant_stream.feed import OrderedFeed
@@ -120,7 +120,7 @@ class StreamReplay:
         sub = await js.pull_subscribe_bind(consumer=info.name, stream=STREAM_NAME)
         return cls(js, info.name, after, sub)
 
-    async def read(self, visible: Callable[[str], bool]) -> list[bytes]:
+    async def read(self, visible: Callable[[str, str], bool]) -> list[bytes]:
         """The next batch: frames of the visible events; advances `position`."""
         try:
             messages = await self._sub.fetch(self.BATCH, timeout=1.0)
@@ -133,10 +133,10 @@ class StreamReplay:
                 continue
             self.position = seq
             try:
-                owner = owner_of(msg.data)
+                routing = routing_of(msg.data)
             except NotAnEvent:
                 continue  # poison: the live feed logs it; a replay just passes it by
-            if visible(owner):
+            if visible(routing.owner, routing.tenant_id):
                 frames.append(event_frame(seq, msg.data, trace_id_of(msg.headers)))
         return frames
 

@@ -16,6 +16,7 @@ class Entry(NamedTuple):
     seq: int
     owner: str
     frame: bytes  # encoded once, shared by every session that receives it
+    tenant: str = ""  # the event's tenant_id, for sessions that follow some tenants
 
 
 class EventWindow:
@@ -55,7 +56,7 @@ class EventWindow:
             self.head = seq
 
     def scan(
-        self, after: int, visible: Callable[[str], bool], limit: int
+        self, after: int, visible: Callable[[str, str], bool], limit: int
     ) -> tuple[list[bytes], int, bool]:
         """Up to `limit` frames of visible entries with seq > after.
 
@@ -69,7 +70,7 @@ class EventWindow:
         first = bisect_right(self._seqs, after, lo=self._start)
         for index in range(first, len(self._entries)):
             entry = self._entries[index]
-            if visible(entry.owner):
+            if visible(entry.owner, entry.tenant):
                 if len(frames) == limit:
                     return frames, scanned_to, False
                 frames.append(entry.frame)
