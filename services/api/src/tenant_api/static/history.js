@@ -1,4 +1,6 @@
-// The history drawer: a tenant's events from the stream, extended live while it is open.
+// The history drawer: a tenant's events from the stream, extended live while it is open by a
+// socket of its own that follows just that tenant (`tenant=<id>`), resuming after the last
+// seq the loaded history holds: nothing between the two is lost or shown twice.
 import { absoluteTime, stageLabel } from "./format.js";
 
 const LABELS = {
@@ -35,16 +37,21 @@ export function describe(event) {
 }
 
 export class HistoryDrawer {
-  constructor({ dialog, api }) {
+  // follow(tenantId, after, onEvent) opens a live connection and returns it (stop() ends it).
+  constructor({ dialog, api, follow }) {
     this.dialog = dialog;
     this.api = api;
+    this.follow = follow;
+    this.live = null;
     this.list = dialog.querySelector(".history-list");
     this.status = dialog.querySelector(".history-status");
     this.tenantId = null;
     this.lastSeq = 0;
-    this.early = null; // live events that arrive while the history is loading
     dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
-    dialog.addEventListener("close", () => (this.tenantId = null));
+    dialog.addEventListener("close", () => {
+      this.tenantId = null;
+      this.unfollow();
+    });
     // A click on the backdrop (outside the panel) closes it, as users expect of a drawer.
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) dialog.close();
@@ -56,7 +63,7 @@ export class HistoryDrawer {
     this.load = load;
     this.tenantId = tenant.id;
     this.lastSeq = 0;
-    this.early = [];
+    this.unfollow();
     this.dialog.querySelector(".drawer-title-name").textContent = tenant.name;
     this.dialog.querySelector(".drawer-subtitle").textContent = `${tenant.slug} · ${tenant.id}`;
     this.list.replaceChildren();
@@ -67,21 +74,20 @@ export class HistoryDrawer {
       const { items } = await this.api.tenantEvents(tenant.id);
       if (this.load !== load) return; // another tenant's history was opened meanwhile
       this.status.hidden = true;
-      // The loaded history first, then what arrived meanwhile; append skips what it has.
       for (const { seq, event } of items) this.append(seq, event);
-      for (const [seq, event] of this.early) this.append(seq, event);
+      if (this.dialog.open) {
+        this.live = this.follow(tenant.id, this.lastSeq, (seq, event) => {
+          if (this.load === load && event.tenant_id === tenant.id) this.append(seq, event);
+        });
+      }
     } catch (error) {
       if (this.load === load) this.status.textContent = `Could not load the history: ${error.message}`;
-    } finally {
-      if (this.load === load) this.early = null;
     }
   }
 
-  // Called for every socket event; keeps an open drawer current.
-  offer(seq, event) {
-    if (this.tenantId !== event.tenant_id || !this.dialog.open) return;
-    if (this.early) this.early.push([seq, event]);
-    else this.append(seq, event);
+  unfollow() {
+    this.live?.stop();
+    this.live = null;
   }
 
   append(seq, event) {

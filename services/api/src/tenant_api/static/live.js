@@ -41,8 +41,11 @@ export class LiveConnection {
   #failures = 0;
   #stopped = false;
 
-  constructor({ url, token, tokenExpired, after, onEvent, onState, onUnauthorized, onBeyondHead }) {
+  // tenants: follow only these tenants' events (the notifier's `tenant` parameter).
+  constructor({ url, token, tokenExpired, after, onEvent, onState, onUnauthorized, onBeyondHead,
+                tenants = [] }) {
     this.url = url;
+    this.tenants = tenants;
     this.token = token;
     this.tokenExpired = tokenExpired;
     this.after = after;
@@ -92,6 +95,7 @@ export class LiveConnection {
     const url = new URL(this.url, location.href);
     url.searchParams.set("access_token", this.token);
     url.searchParams.set("after", String(this.after ?? 0));
+    for (const id of this.tenants) url.searchParams.append("tenant", id);
     this.onState({ state: this.#failures ? "reconnecting" : "connecting" });
     const socket = new WebSocket(url);
     this.#socket = socket;

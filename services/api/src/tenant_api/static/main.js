@@ -48,7 +48,7 @@ const tracker = {
   },
 };
 
-const history = new HistoryDrawer({ dialog: $("#history"), api });
+const history = new HistoryDrawer({ dialog: $("#history"), api, follow: followTenant });
 const openEdit = setUpEditDialog({ dialog: $("#edit-dialog"), api, store, tracker });
 const openDelete = setUpDeleteDialog({ dialog: $("#delete-dialog"), api, tracker });
 setUpCreateForm({ form: $("#create-form"), api, onCreated: (tenant) => store.upsert(tenant) });
@@ -92,9 +92,8 @@ async function loadAndConnect(token, head = null) {
 // Opened after the list with after=as_of, so that nothing between the two is lost.
 function connect(token, after) {
   session.live?.stop();
-  const url = config.notifier_url ?? `ws://${location.hostname}:8001/ws`;
   session.live = new LiveConnection({
-    url, token, after, onEvent, onState: indicator, onUnauthorized: () => signOut(EXPIRED),
+    url: notifierUrl(), token, after, onEvent, onState: indicator, onUnauthorized: () => signOut(EXPIRED),
     tokenExpired: () => isExpired(claimsOf(token)),
     // The list is from another stream than the notifier's: start over from a fresh one.
     onBeyondHead: (head) => loadAndConnect(token, head),
@@ -102,8 +101,22 @@ function connect(token, after) {
   session.live.start();
 }
 
+// The history drawer's own socket: that tenant only, from the seq its history ends at.
+function followTenant(tenantId, after, onEvent) {
+  const token = session.token;
+  const live = new LiveConnection({
+    url: notifierUrl(), token, after, onEvent, tenants: [tenantId], onState: () => {},
+    onUnauthorized: () => signOut(EXPIRED), tokenExpired: () => isExpired(claimsOf(token)),
+  });
+  live.start();
+  return live;
+}
+
+function notifierUrl() {
+  return config.notifier_url ?? `ws://${location.hostname}:8001/ws`;
+}
+
 function onEvent(seq, event) {
-  history.offer(seq, event);
   const result = store.applyFrame(seq, event);
   if (!result) return;
   if (result.missing) {
