@@ -15,6 +15,7 @@ class Principal(msgspec.Struct, frozen=True, kw_only=True):
     sub: str
     roles: tuple[str, ...] = ()
     expires_at: int | None = None  # the token's exp, seconds since the epoch
+    email: str | None = None  # the token's `email` claim, when it has one
 
     @property
     def is_admin(self) -> bool:

@@ -50,6 +50,9 @@ class TenantRequested(EventBase, frozen=True, kw_only=True, tag="TenantRequested
     slug: str
     plan: str
     admin_email: str
+    # The requester's address from their token's `email` claim, for the email sent when
+    # nobody is watching the tenant end; None: the token had none, so no such email.
+    owner_email: str | None = None
 
 
 class TenantProvisioning(EventBase, frozen=True, kw_only=True, tag="TenantProvisioning"):

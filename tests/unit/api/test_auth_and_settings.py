@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from tenant_api.auth import TokenVerifier, Unauthorized, issue_dev_token
 from tenant_api.limits import Limits
 from tenant_api.settings import JwtSettings, Settings, SettingsError, jwt_from_env
+from tenantctl.tokens import mint_token
 
 SECRET = "unit-test-secret-that-is-long-enough!"
 
@@ -100,3 +101,12 @@ def test_limits_come_from_the_environment() -> None:
 def test_bad_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(SettingsError):
         Settings.from_env(env)
+
+
+async def test_the_email_claim_reaches_the_principal_when_it_is_an_address() -> None:
+    verifier = TokenVerifier(jwt_from_env({"JWT_SECRET": SECRET}))
+    with_email = await verifier.verify(mint_token(SECRET, "ann", email="ann@example.com"))
+    assert with_email.email == "ann@example.com"
+    assert (await verifier.verify(mint_token(SECRET, "ann"))).email is None
+    odd = await verifier.verify(mint_token(SECRET, "ann", email="ann@x\r\nBcc: y@z"))
+    assert odd.email is None  # could not be written into a mail header safely

@@ -20,7 +20,7 @@ def _token(args: argparse.Namespace) -> int:
         return 2
     print(mint_token(secret, args.sub, args.role, parse_ttl(args.ttl),
                      os.environ.get("JWT_AUDIENCE", DEFAULT_AUDIENCE),
-                     os.environ.get("JWT_ISSUER") or None))
+                     os.environ.get("JWT_ISSUER") or None, args.email))
     return 0
 
 
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True)
     token.add_argument("--role", action="append", default=[], help="repeatable, e.g. admin")
     token.add_argument("--ttl", default="1h", help="e.g. 90s, 15m, 1h, 7d")
+    token.add_argument("--email", help="the `email` claim: where the owner's emails go")
     token.set_defaults(handler=_token)
 
     dev = commands.add_parser("dev", help="run the whole platform on this machine")

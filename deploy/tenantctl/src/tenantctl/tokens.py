@@ -22,10 +22,13 @@ def mint_token(
     ttl_seconds: int = 3600,
     audience: str = DEFAULT_AUDIENCE,
     issuer: str | None = None,
+    email: str | None = None,
 ) -> str:
     now = int(time.time())
     claims: dict[str, object] = {"sub": sub, "aud": audience, "iat": now,
                                  "exp": now + ttl_seconds, "roles": list(roles)}
     if issuer:
         claims["iss"] = issuer
+    if email:
+        claims["email"] = email
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -84,7 +84,17 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise Unauthorized("claim sub must be a non-empty printable string")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthorized("claim roles must be a list of strings")
-    return Principal(sub=sub, roles=tuple(roles), expires_at=int(claims["exp"]))
+    email = claims.get("email")
+    if not (isinstance(email, str) and _looks_like_email(email)):
+        email = None  # not an address we could write to: as if the token had none
+    return Principal(sub=sub, roles=tuple(roles), expires_at=int(claims["exp"]), email=email)
+
+
+def _looks_like_email(value: str) -> bool:
+    # Mail headers are built from it: no control characters, one @ with text both sides.
+    local, at, domain = value.rpartition("@")
+    return bool(at and local and domain) and value.isprintable() and " " not in value \
+        and len(value) <= 254
 
 
 def issue_dev_token(settings: JwtSettings, sub: str, roles: Sequence[str]) -> str:

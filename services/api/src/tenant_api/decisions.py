@@ -133,7 +133,7 @@ def decide_delete(history: History, principal: Principal) -> TenantDeletionReque
 def new_tenant(body: CreateTenant, principal: Principal) -> TenantRequested:
     return TenantRequested(tenant_id=uuid.uuid4(), owner=principal.sub, actor=principal.sub,
                            name=body.name, slug=body.slug, plan=body.plan,
-                           admin_email=body.admin_email)
+                           admin_email=body.admin_email, owner_email=principal.email)
 
 
 _fingerprint_encoder = msgspec.json.Encoder(order="sorted")
