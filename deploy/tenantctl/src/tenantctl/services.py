@@ -23,6 +23,7 @@ SERVICE_MODULES = {
     "api": "tenant_api",
     "provisioner": "tenant_provisioner",
     "notifier": "tenant_notifier",
+    "mailer": "tenant_mailer",
 }
 
 

@@ -17,6 +17,7 @@ from tenant_notifier.http import http_routes
 from tenant_notifier.http_limits import limit_request_head
 from tenant_notifier.hub import Stats
 from tenant_notifier.metrics import Metrics
+from tenant_notifier.presence import answer_presence
 from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
 from tenant_notifier.settings import Settings, SettingsError
 from tenant_notifier.stream import StreamFeed, StreamReplay
@@ -65,6 +66,8 @@ async def run(settings: Settings, tracing: Tracing) -> None:
     sessions = Sessions(settings=settings, hub=feed.hub, verifier=TokenVerifier(settings.jwt),
                         open_replay=lambda after: StreamReplay.open(js, after),
                         refresh_stream_head=feed.refresh_stream_head)
+    # The mailer asks whether an owner is watching before it emails them.
+    await answer_presence(nc, sessions.count_of)
     metrics = Metrics(feed.hub, lambda: len(sessions.open), lambda: feed.feed.reopens)
 
     def not_ready() -> str | None:

@@ -92,6 +92,10 @@ class Sessions:
             return None
         return CLOSE_AFTER_BEYOND_HEAD, beyond_head_reason(after, head)
 
+    def count_of(self, owner: str) -> int:
+        """Open sessions of this owner (admins watching count for themselves only)."""
+        return sum(1 for session in self.open if session.principal.sub == owner)
+
     def close_all(self, code: int, reason: str) -> None:
         for session in list(self.open):
             session.request_close(code, reason)

@@ -1,0 +1,3 @@
+from tenant_mailer.bootstrap import main
+
+main()
