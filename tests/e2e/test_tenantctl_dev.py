@@ -84,6 +84,20 @@ def test_dev_runs_the_platform_and_ctrl_c_stops_every_process(dev_run) -> None: 
         listed = http.get("/api/v1/tenants",
                           headers={"Authorization": f"Bearer {token.group(1)}"})
         assert listed.status_code == 200, listed.text
+        created = http.post("/api/v1/tenants", json={
+            "name": "Mail", "slug": "mail-check", "admin_email": "first@admin.test"},
+            headers={"Authorization": f"Bearer {token.group(1)}"})
+        assert created.status_code == 202, created.text
+
+    # The local SMTP sink catches the welcome of the Active tenant, as a file to read.
+    mail_dir = re.search(r"keeps every email in (\S+)", output)
+    assert mail_dir, output
+    deadline = time.monotonic() + 60
+    while not list(Path(mail_dir.group(1)).glob("*first@admin.test.eml")):
+        assert time.monotonic() < deadline, "no welcome email caught"
+        time.sleep(0.2)
+    caught = next(Path(mail_dir.group(1)).glob("*first@admin.test.eml")).read_text()
+    assert "Welcome to Mail" in caught and "mail-check" in caught
 
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)

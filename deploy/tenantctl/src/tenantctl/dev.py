@@ -10,7 +10,9 @@ import signal
 import threading
 from pathlib import Path
 
+from tenantctl.mail_sink import MailSink
 from tenantctl.nats_server import LocalNats, NatsCluster, NatsServer
+from tenantctl.ports import free_port
 from tenantctl.postgres import PostgresCluster, cluster_dir, create_database
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.spawn import run_or_defer
@@ -81,7 +83,10 @@ def run_dev(args: argparse.Namespace) -> int:
     nats = _nats(args, data_dir)
     cluster: PostgresCluster | None = None
     services: list[ServiceProcess] = []
+    # The mailer's SMTP server: keeps every email as a file to read (printed below).
+    mail = MailSink(free_port(), directory=data_dir / "mail")
     try:
+        mail.start()
         nats.start(data_dir / "logs")
         admin_url = os.environ.get("DATABASE_URL")
         if admin_url:
@@ -102,6 +107,7 @@ def run_dev(args: argparse.Namespace) -> int:
             api_port=args.api_port, notifier_port=args.notifier_port,
             # a pause per stage so a person can watch the progress bar fill
             extra_env={"DEV_TOKENS": "1", "PROVISIONER_STAGE_DELAY_SECONDS": "1",
+                       "SMTP_URL": mail.url,
                        "STREAM_REPLICAS": "3" if args.cluster else "1"},
         )
         where: list[str] = []
@@ -111,15 +117,18 @@ def run_dev(args: argparse.Namespace) -> int:
             ports = {"API_PORT": str(args.api_port + offset),
                      "NOTIFIER_PORT": str(args.notifier_port + offset),
                      "PROVISIONER_PORT": str(args.provisioner_port + offset)}
-            for name in ("api", "provisioner", "notifier"):
+            for name in ("api", "provisioner", "notifier", "mailer"):
                 label = f"{name}-{replica + 1}" if args.cluster else name
                 service = ServiceProcess(name, config.env() | ports,
                                          log_file=data_dir / "logs" / f"{label}.log")
                 services.append(service)  # before it starts: an interrupt still stops it
                 service.start()
                 port_name = f"{name.upper()}_PORT"
-                where.append(f"  {label:<14} http://localhost:{ports[port_name]}/readyz")
+                if port_name in ports:
+                    where.append(f"  {label:<14} http://localhost:{ports[port_name]}/readyz")
         for service in services:
+            if service.name == "mailer":
+                continue  # no HTTP port: its log says when it consumes
             port = service.env[f"{service.name.upper()}_PORT"]
             wait_http_ok(f"http://127.0.0.1:{port}/readyz", 60, service)
         token = mint_token(secret, "admin", ["admin"], ttl_seconds=12 * 3600)
@@ -130,6 +139,7 @@ tenant platform is up (logs in {data_dir / 'logs'})
   OpenAPI     http://localhost:{args.api_port}/schema
   WebSocket   ws://localhost:{args.notifier_port}/ws
   NATS        {nats.url}{nats_nodes(nats)}
+  Mail        {mail.url} keeps every email in {mail.directory}
   PostgreSQL  {database_url.replace(cluster.password, '***') if cluster else '(DATABASE_URL)'}
 
   admin token (12 h):
@@ -157,4 +167,5 @@ Ctrl-C stops everything.""", flush=True)
         if cluster is not None:
             cluster.stop()
         nats.stop()
+        mail.stop()
         print("stopped.", flush=True)
