@@ -20,7 +20,9 @@ async def browser_read_model(postgres: PostgresCluster) -> str:
 
 @pytest.fixture(scope="package")
 def stack(browser_read_model: str) -> Iterator[BrowserStack]:
-    with browser_stack(browser_read_model) as running:
+    # A quota of its own for enterprise creates, so that test_owners reaches one quickly.
+    with browser_stack(browser_read_model,
+                       extra_env={"TENANT_QUOTA_PER_PLAN": "enterprise=2"}) as running:
         yield running
 
 
