@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
 from tenant_api.limits import Limits
+from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
 from tenant_contracts.jwt_settings import (
     HMAC_ALGORITHMS,
     JwtSettings,
