@@ -6,16 +6,28 @@ and the api would count that unanswered request as "busy" for ever.
 
 from __future__ import annotations
 
-from tenant_contracts.tenant import ACCEPTS_IN, Status
+from tenant_contracts.events import TenantCancelRequested
+from tenant_contracts.tenant import ACCEPTS_IN, OVERTAKES, Status
 from tenant_provisioner.ledger import _APPLIES_IN, Phase
+
+QUEUED = {request: statuses for request, statuses in ACCEPTS_IN.items()
+          if request not in OVERTAKES}
 
 
 def test_every_accepted_status_is_a_phase_where_the_provisioner_acts() -> None:
-    for request, statuses in ACCEPTS_IN.items():
+    for request, statuses in QUEUED.items():
         phases = {Phase[status.name] for status in statuses}
         assert phases == set(_APPLIES_IN[request]), request.__name__
 
 
-def test_no_request_is_accepted_while_busy_or_deleted() -> None:
-    for statuses in ACCEPTS_IN.values():
-        assert statuses <= {Status.ACTIVE, Status.FAILED}
+def test_no_queued_request_is_accepted_while_busy_or_deleted() -> None:
+    for statuses in QUEUED.values():
+        assert statuses <= {Status.ACTIVE, Status.FAILED, Status.CANCELLED}
+
+
+def test_only_a_cancel_overtakes_and_only_a_provisioning() -> None:
+    # The ledger attaches a cancel to the provisioning request at its head instead of
+    # queueing it: that holds only while the tenant is being provisioned.
+    assert set(OVERTAKES) == {TenantCancelRequested}
+    assert TenantCancelRequested not in _APPLIES_IN
+    assert ACCEPTS_IN[TenantCancelRequested] == {Status.PENDING, Status.PROVISIONING}

@@ -117,6 +117,14 @@ class TenantDeleted(EventBase, frozen=True, kw_only=True, tag="TenantDeleted"):
     suffix = "deleted"
 
 
+class TenantCancelRequested(EventBase, frozen=True, kw_only=True, tag="TenantCancelRequested"):
+    suffix = "cancel_requested"
+
+
+class TenantCancelled(EventBase, frozen=True, kw_only=True, tag="TenantCancelled"):
+    suffix = "cancelled"
+
+
 Event = (
     TenantRequested
     | TenantProvisioning
@@ -131,6 +139,8 @@ Event = (
     | TenantDeletionRequested
     | TenantDeleting
     | TenantDeleted
+    | TenantCancelRequested
+    | TenantCancelled
 )
 
 EVENT_TYPES: tuple[type[EventBase], ...] = (
@@ -147,6 +157,8 @@ EVENT_TYPES: tuple[type[EventBase], ...] = (
     TenantDeletionRequested,
     TenantDeleting,
     TenantDeleted,
+    TenantCancelRequested,
+    TenantCancelled,
 )
 
 # The requests the api appends and the provisioner consumes.
@@ -155,6 +167,7 @@ REQUEST_TYPES: tuple[type[EventBase], ...] = (
     TenantUpdateRequested,
     TenantRetryRequested,
     TenantDeletionRequested,
+    TenantCancelRequested,
 )
 
 TYPE_BY_SUFFIX: dict[str, type[EventBase]] = {t.suffix: t for t in EVENT_TYPES}

@@ -14,6 +14,8 @@ from tenant_contracts.events import (
     EventBase,
     TenantActive,
     TenantAttemptFailed,
+    TenantCancelled,
+    TenantCancelRequested,
     TenantDeleted,
     TenantDeleting,
     TenantDeletionRequested,
@@ -36,6 +38,7 @@ class Status(StrEnum):
     UPDATING = "Updating"
     DELETING = "Deleting"
     DELETED = "Deleted"
+    CANCELLED = "Cancelled"
 
 
 BUSY_STATUSES = frozenset({Status.PENDING, Status.PROVISIONING, Status.UPDATING, Status.DELETING})
@@ -45,8 +48,18 @@ BUSY_STATUSES = frozenset({Status.PENDING, Status.PROVISIONING, Status.UPDATING,
 # (an unanswered request would leave the tenant looking busy for ever).
 ACCEPTS_IN: dict[type[EventBase], frozenset[Status]] = {
     TenantUpdateRequested: frozenset({Status.ACTIVE}),
-    TenantRetryRequested: frozenset({Status.FAILED}),
-    TenantDeletionRequested: frozenset({Status.ACTIVE, Status.FAILED}),
+    TenantRetryRequested: frozenset({Status.FAILED, Status.CANCELLED}),
+    TenantDeletionRequested: frozenset({Status.ACTIVE, Status.FAILED, Status.CANCELLED}),
+    # Provisioning includes waiting for the next attempt (TenantAttemptFailed leaves the
+    # status as it is).
+    TenantCancelRequested: frozenset({Status.PENDING, Status.PROVISIONING}),
+}
+
+# Requests wait their turn: none is accepted while another is pending (not yet taken
+# up), except these, which may overtake the pending ones named: a cancel exists to stop
+# a provisioning, and one that has not begun yet is the cheapest to stop.
+OVERTAKES: dict[type[EventBase], frozenset[str]] = {
+    TenantCancelRequested: frozenset({TenantRequested.__name__, TenantRetryRequested.__name__}),
 }
 
 # Provisioning stages in order, each with the percent reached when it starts.
@@ -87,7 +100,10 @@ def accepts(tenant: Tenant, request: type[EventBase]) -> bool:
     """Whether the tenant takes this request now. The api answers 409 otherwise, and a
     request found in the stream that it does not take (appended by hand, or replayed)
     is ignored by the fold and by the provisioner alike: nobody waits for it."""
-    return tenant.pending_request is None and tenant.status in ACCEPTS_IN.get(request, ())
+    if tenant.status not in ACCEPTS_IN.get(request, ()):
+        return False
+    return (tenant.pending_request is None
+            or tenant.pending_request in OVERTAKES.get(request, ()))
 
 
 def is_busy(tenant: Tenant) -> bool:
@@ -120,9 +136,16 @@ def apply(tenant: Tenant | None, event: EventBase, seq: int) -> Tenant:
     changes = _changes(tenant, event)
     if isinstance(event, REQUEST_TYPES):
         changes["pending_request"] = type(event).__name__
-    elif not isinstance(event, TenantProgress | TenantAttemptFailed):
+    elif _takes_up(tenant.pending_request, event):
         changes["pending_request"] = None  # the provisioner took the request up
     return msgspec.structs.replace(tenant, version=seq, updated_at=event.occurred_at, **changes)
+
+
+def _takes_up(pending: str | None, event: EventBase) -> bool:
+    if pending == TenantCancelRequested.__name__:
+        # A cancel is answered by Cancelled, or made moot by the provisioning's own end.
+        return isinstance(event, TenantCancelled | TenantActive | TenantFailed)
+    return not isinstance(event, TenantProgress | TenantAttemptFailed)
 
 
 def _changes(tenant: Tenant, event: EventBase) -> dict[str, object]:
@@ -153,8 +176,12 @@ def _changes(tenant: Tenant, event: EventBase) -> dict[str, object]:
         case TenantDeleted():
             return {"status": Status.DELETED, "stage": None, "progress": 100, "error": None,
                     "retry_at": None}
+        case TenantCancelled():
+            return {"status": Status.CANCELLED, "stage": None, "progress": 0,
+                    "retry_at": None}
         case _:
-            # TenantUpdateRequested, TenantDeletionRequested: status unchanged.
+            # TenantUpdateRequested, TenantDeletionRequested, TenantCancelRequested:
+            # status unchanged.
             return {}
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import pytest
 
 from tenant_api.decisions import InvalidFields, check_create
 from tenant_api.wire import CreateTenant
@@ -20,6 +22,8 @@ from tenant_contracts.events import (
     EventBase,
     TenantActive,
     TenantAttemptFailed,
+    TenantCancelled,
+    TenantCancelRequested,
     TenantChanges,
     TenantDeleted,
     TenantDeleting,
@@ -87,8 +91,36 @@ def a_life() -> list[EventBase]:
     return steps
 
 
-async def test_the_pages_fold_matches_the_contracts_fold(open_spa: OpenSpa) -> None:
-    events = a_life()
+def a_cancelled_life() -> list[EventBase]:
+    tid, owner = uuid.uuid4(), "bob"
+    start = datetime(2026, 2, 3, 4, 5, 6, 654321, tzinfo=UTC)
+    at = iter([{"tenant_id": tid, "owner": owner, "actor": actor,
+                "occurred_at": start + timedelta(seconds=i)}
+               for i, actor in enumerate(["bob"] + ["system"] * 20)])
+    return [
+        TenantRequested(**next(at), name="Beta", slug="beta", plan="pro",
+                        admin_email="b@beta.example"),
+        TenantCancelRequested(**next(at)),  # overtakes the pending TenantRequested
+        TenantCancelRequested(**next(at)),  # a second one is ignored
+        TenantCancelled(**next(at)),
+        TenantCancelRequested(**next(at)),  # ignored: Cancelled takes no cancel
+        TenantRetryRequested(**next(at)),
+        TenantProvisioning(**next(at), attempt=1),
+        TenantProgress(**next(at), stage="migrating", percent=35),
+        TenantAttemptFailed(**next(at), attempt=1, error="deadlock",
+                            retry_at=start + timedelta(minutes=1)),
+        TenantCancelRequested(**next(at)),  # while waiting for the retry
+        TenantProgress(**next(at), stage="seeding", percent=60),  # keeps the cancel pending
+        TenantActive(**next(at), database="tenant_beta"),  # completion won the race
+        TenantCancelRequested(**next(at)),  # ignored: Active
+        TenantDeletionRequested(**next(at)),
+    ]
+
+
+@pytest.mark.parametrize("life", [a_life, a_cancelled_life])
+async def test_the_pages_fold_matches_the_contracts_fold(
+        open_spa: OpenSpa, life: Callable[[], list[EventBase]]) -> None:
+    events = life()
     frames = [(seq, json.loads(encode_event(e))) for seq, e in enumerate(events, start=7)]
     expected: list[Any] = []
     tenant: Tenant | None = None

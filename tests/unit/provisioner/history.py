@@ -10,6 +10,8 @@ from tenant_contracts.events import (
     EventBase,
     TenantActive,
     TenantAttemptFailed,
+    TenantCancelled,
+    TenantCancelRequested,
     TenantChanges,
     TenantDeleted,
     TenantDeleting,
@@ -81,3 +83,9 @@ class History:
 
     def deleted(self) -> None:
         self.add(TenantDeleted)
+
+    def cancel_requested(self) -> int:
+        return self.add(TenantCancelRequested)
+
+    def cancelled(self) -> None:
+        self.add(TenantCancelled)

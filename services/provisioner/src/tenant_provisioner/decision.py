@@ -59,12 +59,17 @@ class Delete:
 
 
 @dataclass(frozen=True)
+class Cancel:  # drop what the tenant has, append TenantCancelled and ack
+    reason: str
+
+
+@dataclass(frozen=True)
 class GiveUp:  # append TenantFailed and ack
     error: str
     attempts: int
 
 
-Plan = Skip | Defer | Provision | Update | Delete | GiveUp
+Plan = Skip | Defer | Provision | Update | Delete | Cancel | GiveUp
 
 
 def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
@@ -76,6 +81,14 @@ def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
     head = ledger.head
     if head is None or request_seq > ledger.last_seq:
         return Defer(policy.wait_seconds, "request not in the loaded history yet")
+    if head.cancel_seq == request_seq:
+        if head.open:
+            # A worker holds the provisioning: it meets the cancel at its next stage
+            # boundary (its append conflicts); if it died, the provisioning request is
+            # delivered again and its handler cancels. Either way that message answers.
+            return Skip(f"the provisioning at seq {head.seq} stops at its next stage")
+        # Not begun, or waiting for its next attempt: stop it now.
+        return Cancel("cancelled before its next attempt")
     if head.seq != request_seq:
         return Defer(_wait_for(head.retry_at, now, policy),
                      f"waits for the older request at seq {head.seq}")
@@ -83,6 +96,8 @@ def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
         # Someone appended to this tenant while we were working: another worker holds
         # this request (we stalled past ack_wait). Let it finish instead of fighting.
         return Defer(policy.wait_seconds, "another worker is working on this request")
+    if head.cancel_seq is not None:
+        return Cancel(f"cancel requested at seq {head.cancel_seq}")
     if head.failures >= policy.max_attempts:
         return GiveUp(head.last_error or "attempts exhausted", head.attempt)
     if not head.open and head.retry_at is not None and head.retry_at > now:
@@ -120,6 +135,8 @@ def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int) -> S
     if ledger.is_done(request_seq):
         return Skip("already handled")
     head = ledger.head
+    if head is not None and head.cancel_seq == request_seq:
+        return Skip(f"the provisioning request at seq {head.seq} carries the cancel out")
     if head is None or head.seq != request_seq:
         return Skip("abandoned while an older request is open")
     detail = f"; last error: {head.last_error}" if head.last_error else ""

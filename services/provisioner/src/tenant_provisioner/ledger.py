@@ -2,9 +2,14 @@
 
 Requests are handled strictly in stream order. Each request opens an entry in a
 FIFO queue; the provisioner only ever works on the oldest open one (the head),
-so each closing event (Active, Failed, Updated, Deleted) closes the head. A head
-that does not apply to the tenant's phase when its turn comes (say an update of
-a deleted tenant) is skipped. Replaying the same history always gives the same
+so each closing event (Active, Failed, Updated, Deleted, Cancelled) closes the
+head. A head that does not apply to the tenant's phase when its turn comes (say an
+update of a deleted tenant) is skipped.
+
+A cancel is the one request that does not queue: contracts' accepts() lets it
+overtake the provisioning request it stops, so it attaches to the head (that
+request) instead. TenantCancelled closes both; Active or Failed first makes the
+cancel moot (skipped). Replaying the same history always gives the same
 answer, so every process and every redelivery agrees on what is done.
 """
 
@@ -19,6 +24,8 @@ from tenant_contracts.events import (
     EventBase,
     TenantActive,
     TenantAttemptFailed,
+    TenantCancelled,
+    TenantCancelRequested,
     TenantDeleted,
     TenantDeleting,
     TenantDeletionRequested,
@@ -34,7 +41,7 @@ from tenant_contracts.history import History
 from tenant_contracts.tenant import NotRequested, Tenant, accepts, apply
 
 REQUEST_EVENTS = (TenantRequested, TenantRetryRequested, TenantUpdateRequested,
-                  TenantDeletionRequested)
+                  TenantDeletionRequested, TenantCancelRequested)
 
 
 class Phase(StrEnum):
@@ -48,6 +55,7 @@ class Phase(StrEnum):
     UPDATING = "updating"
     DELETING = "deleting"
     DELETED = "deleted"
+    CANCELLED = "cancelled"
 
 
 _STARTS: dict[type[EventBase], Phase] = {
@@ -60,12 +68,13 @@ _CLOSES: dict[type[EventBase], Phase] = {
     TenantFailed: Phase.FAILED,
     TenantUpdated: Phase.ACTIVE,
     TenantDeleted: Phase.DELETED,
+    TenantCancelled: Phase.CANCELLED,
 }
 _APPLIES_IN: dict[type[EventBase], frozenset[Phase]] = {
     TenantRequested: frozenset({Phase.NEW}),
-    TenantRetryRequested: frozenset({Phase.FAILED}),
+    TenantRetryRequested: frozenset({Phase.FAILED, Phase.CANCELLED}),
     TenantUpdateRequested: frozenset({Phase.ACTIVE}),
-    TenantDeletionRequested: frozenset({Phase.ACTIVE, Phase.FAILED}),
+    TenantDeletionRequested: frozenset({Phase.ACTIVE, Phase.FAILED, Phase.CANCELLED}),
 }
 
 
@@ -81,6 +90,7 @@ class Head:
     open: bool = False  # an attempt began and has no outcome yet (crash or live worker)
     retry_at: datetime | None = None
     last_error: str | None = None
+    cancel_seq: int | None = None  # a TenantCancelRequested for this request, not done yet
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,12 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
                                 + (f" with {before.pending_request} pending"
                                    if before.pending_request else ""))
                 continue
+            if isinstance(event, TenantCancelRequested):
+                if queue:  # always, when accepts() took it: it stops the provisioning
+                    queue[0] = replace(queue[0], cancel_seq=seq)
+                else:
+                    skipped[seq] = "no provisioning to cancel"
+                continue
             queue.append(Head(seq=seq, request=event))
         elif kind in _STARTS:
             phase = _STARTS[kind]
@@ -137,7 +153,14 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
         elif kind in _CLOSES:
             phase = _CLOSES[kind]
             if queue:
-                closed.add(queue.pop(0).seq)
+                done = queue.pop(0)
+                closed.add(done.seq)
+                if done.cancel_seq is not None:
+                    if isinstance(event, TenantCancelled):
+                        closed.add(done.cancel_seq)
+                    else:
+                        skipped[done.cancel_seq] = (f"the provisioning ended ({kind.__name__}) "
+                                                    "before the cancel took effect")
         while queue and not queue[0].started and phase not in _APPLIES_IN[type(queue[0].request)]:
             dropped = queue.pop(0)
             skipped[dropped.seq] = (f"{type(dropped.request).__name__} does not apply "

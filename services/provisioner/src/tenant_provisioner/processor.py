@@ -14,6 +14,8 @@ from tenant_contracts.events import (
     EventBase,
     TenantActive,
     TenantAttemptFailed,
+    TenantCancelled,
+    TenantCancelRequested,
     TenantChanges,
     TenantDeleted,
     TenantDeleting,
@@ -27,6 +29,7 @@ from tenant_contracts.events import (
 from tenant_contracts.tenant import STAGES, NotRequested, Tenant
 from tenant_provisioner import metrics
 from tenant_provisioner.decision import (
+    Cancel,
     Defer,
     Delete,
     GiveUp,
@@ -78,6 +81,11 @@ class Drop:  # can never be processed: term
 Outcome = Done | Later | Drop
 
 
+class CancelNoticed(Conflict):
+    """Our append met a TenantCancelRequested stored since: the work in hand stops
+    here (a stage boundary) and the same worker, still holding the request, cancels."""
+
+
 class _Writer:
     """Appends to one tenant in order, each append expecting the last seq it knows."""
 
@@ -103,6 +111,9 @@ class _Writer:
                 newer = [e for seq, e in history if seq > self.last_seq]
                 if newer and not only_requests(newer):
                     raise  # another worker appended: the caller reloads and decides again
+                if kind is not TenantCancelled and any(
+                        isinstance(e, TenantCancelRequested) for e in newer):
+                    raise CancelNoticed("a cancel was requested", history) from exc
                 # Only new requests were queued (by the api) behind the one we work on, or
                 # messages nobody can read: they change nothing about it, so carry on
                 # after them (NATS counts the unreadable ones too: expect the last seq read).
@@ -155,6 +166,8 @@ class Processor:
                 metrics.ATTEMPTS.labels(type(plan).__name__.lower()).inc()
             try:
                 return await self._carry_out(plan, ledger, self._writer(ledger, request))
+            except CancelNoticed:
+                after_conflict = False  # only the api appended: we still hold the request
             except Conflict:
                 after_conflict = True  # someone appended first: reload and decide again
         return Later(self.policy.wait_seconds, "the tenant kept changing under us")
@@ -202,6 +215,8 @@ class Processor:
                 return await self._update(plan, ledger, writer)
             case Delete():
                 return await self._delete(plan, ledger, writer)
+            case Cancel():
+                return await self._cancel(ledger, writer)
 
     async def _provision(self, plan: Provision, ledger: Ledger, writer: _Writer) -> Outcome:
         if plan.begin:
@@ -238,6 +253,19 @@ class Processor:
             return await self._failed(exc, plan.attempt, ledger, writer)
         await writer.append(TenantDeleted)
         return Done("deleted")
+
+    async def _cancel(self, ledger: Ledger, writer: _Writer) -> Outcome:
+        # Drop first, then record: a crash in between leaves the cancel pending, and the
+        # next delivery drops again (nothing left: a no-op) and records it then. Only
+        # objects marked as this tenant's are dropped (ownership.may_drop).
+        try:
+            await self.databases.drop(ledger.tenant)
+        except TenantDbError as exc:
+            log.warning("tenant=%s: cancel: dropping failed; trying again: %s",
+                        ledger.tenant.id, exc)
+            return Later(self.policy.backoff[0], f"cancel: dropping failed: {exc}")
+        await writer.append(TenantCancelled)
+        return Done("cancelled")
 
     async def _failed(self, exc: TenantDbError, attempt: int, ledger: Ledger,
                       writer: _Writer) -> Outcome:

@@ -1,20 +1,37 @@
 // Mirror of tenant_contracts.tenant.apply: a tenant row is the fold of its events.
 // Keep the two in step: the browser test replays the same events through both.
 
-export const STATUSES = ["Pending", "Provisioning", "Active", "Failed", "Updating", "Deleting", "Deleted"];
+export const STATUSES = ["Pending", "Provisioning", "Active", "Failed", "Updating", "Deleting", "Deleted",
+                                "Cancelled"];
 export const BUSY_STATUSES = new Set(["Pending", "Provisioning", "Updating", "Deleting"]);
 
 // Which request a tenant takes in which status (tenant_contracts.tenant.ACCEPTS_IN).
 const ACCEPTS_IN = {
   TenantUpdateRequested: ["Active"],
-  TenantRetryRequested: ["Failed"],
-  TenantDeletionRequested: ["Active", "Failed"],
+  TenantRetryRequested: ["Failed", "Cancelled"],
+  TenantDeletionRequested: ["Active", "Failed", "Cancelled"],
+  TenantCancelRequested: ["Pending", "Provisioning"],
+};
+// The pending requests a request may overtake (tenant_contracts.tenant.OVERTAKES).
+const OVERTAKES = {
+  TenantCancelRequested: ["TenantRequested", "TenantRetryRequested"],
 };
 const REQUESTS = new Set(["TenantRequested", ...Object.keys(ACCEPTS_IN)]);
 const KEEP_PENDING = new Set(["TenantProgress", "TenantAttemptFailed"]);
 
-function accepts(tenant, type) {
-  return !tenant.pending_request && (ACCEPTS_IN[type] ?? []).includes(tenant.status);
+export function accepts(tenant, type) {
+  if (!(ACCEPTS_IN[type] ?? []).includes(tenant.status)) return false;
+  return !tenant.pending_request || (OVERTAKES[type] ?? []).includes(tenant.pending_request);
+}
+
+// tenant_contracts.tenant._takes_up: a pending cancel is answered only by the end of the
+// provisioning (Cancelled, or Active/Failed first); other requests by any event of the
+// provisioner's but progress and a failed attempt.
+function takesUp(pending, type) {
+  if (pending === "TenantCancelRequested") {
+    return ["TenantCancelled", "TenantActive", "TenantFailed"].includes(type);
+  }
+  return !KEEP_PENDING.has(type);
 }
 
 // Busy: a busy status, or a request not taken up yet (the fold's pending_request).
@@ -53,7 +70,7 @@ export function applyEvent(tenant, event, seq) {
     return { ...tenant, ...changesOf(event), pending_request: event.type, version: seq,
              updated_at: event.occurred_at };
   }
-  const pending = KEEP_PENDING.has(event.type) ? {} : { pending_request: null };
+  const pending = takesUp(tenant.pending_request, event.type) ? { pending_request: null } : {};
   return { ...tenant, ...changesOf(event), ...pending, version: seq, updated_at: event.occurred_at };
 }
 
@@ -81,8 +98,10 @@ function changesOf(event) {
       return { status: "Deleting", stage: null, progress: 0 };
     case "TenantDeleted":
       return { status: "Deleted", stage: null, progress: 100, error: null, retry_at: null };
+    case "TenantCancelled":
+      return { status: "Cancelled", stage: null, progress: 0, retry_at: null };
     default:
-      // TenantUpdateRequested, TenantDeletionRequested and types added later: status unchanged.
+      // TenantUpdateRequested, TenantDeletionRequested, TenantCancelRequested and later types: status unchanged.
       return {};
   }
 }
