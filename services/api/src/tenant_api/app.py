@@ -30,6 +30,8 @@ from tenant_api.auth import TokenVerifier
 from tenant_api.commands import TenantCommands
 from tenant_api.metrics import Metrics
 from tenant_api.ops import ops_router
+from tenant_api.ops_data import OpsReader
+from tenant_api.ops_view import OpsController
 from tenant_api.problems import handle_exception
 from tenant_api.queries import TenantQueries
 from tenant_api.routes import TenantController
@@ -75,11 +77,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def queries() -> TenantQueries:
         return runtime.queries
 
+    def ops() -> OpsReader:
+        return runtime.ops
+
     api = Router(
-        path="/api/v1", route_handlers=[TenantController], guards=[authenticated],
+        path="/api/v1", route_handlers=[TenantController, OpsController],
+        guards=[authenticated],
         dependencies={"principal": Provide(principal, sync_to_thread=False),
                       "commands": Provide(commands, sync_to_thread=False),
-                      "queries": Provide(queries, sync_to_thread=False)},
+                      "queries": Provide(queries, sync_to_thread=False),
+                      "ops": Provide(ops, sync_to_thread=False)},
     )
     # Registered after the API so that every /api, /schema and ops path wins over a file.
     spa = create_static_files_router(path="/", directories=[STATIC_DIR], html_mode=True,

@@ -13,6 +13,7 @@ from tenant_api.wire import EMAIL_PATTERN, NAME_PATTERN, CreateTenant, UpdateTen
 from tenant_contracts.access import Principal
 from tenant_contracts.events import (
     EventBase,
+    TenantCancelRequested,
     TenantChanges,
     TenantDeletionRequested,
     TenantRequested,
@@ -25,6 +26,7 @@ from tenant_contracts.tenant import (
     NotRequested,
     Status,
     Tenant,
+    accepts,
     apply,
     is_busy,
 )
@@ -128,6 +130,18 @@ def decide_retry(history: History, principal: Principal) -> TenantRetryRequested
 def decide_delete(history: History, principal: Principal) -> TenantDeletionRequested:
     tenant = _manageable(history, principal, TenantDeletionRequested)
     return TenantDeletionRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub)
+
+
+def decide_cancel(history: History, principal: Principal) -> TenantCancelRequested:
+    # Not _manageable: a cancel is meant for a busy tenant (contracts' accepts() lets it
+    # overtake a provisioning request not taken up yet).
+    tenant = visible(history, principal)
+    if not accepts(tenant, TenantCancelRequested):
+        if tenant.pending_request == TenantCancelRequested.__name__:
+            raise TenantConflict("a cancel is already requested; it ends Cancelled shortly")
+        raise TenantConflict("only a tenant that is Pending or Provisioning can be cancelled "
+                             f"(it is {tenant.status})")
+    return TenantCancelRequested(tenant_id=tenant.id, owner=tenant.owner, actor=principal.sub)
 
 
 def new_tenant(body: CreateTenant, principal: Principal) -> TenantRequested:

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from tenant_api.commands import TenantCommands
-from tenant_api.decisions import decide_delete, decide_retry, decide_update
+from tenant_api.decisions import decide_cancel, decide_delete, decide_retry, decide_update
 from tenant_api.examples import HISTORY, PAGE, TENANT, example_spec
 from tenant_api.problems import problem_specs
 from tenant_api.queries import TenantQueries
@@ -102,7 +102,7 @@ class TenantController(Controller):
 
     @post("/{tenant_id:uuid}/retry", status_code=202,
           responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
-          summary="Provision a Failed tenant again (409 unless Failed)")
+          summary="Provision a Failed or Cancelled tenant again (409 otherwise)")
     async def retry_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
                            principal: Caller, commands: Commands,
                            idempotency_key: IdempotencyKey = None) -> Response[Tenant]:
@@ -120,5 +120,21 @@ class TenantController(Controller):
         tenant = await commands.change(principal, tenant_id, decide_delete,
                                        outgoing_trace(request.headers,
                                                       "TenantDeletionRequested"),
+                                       idempotency_key)
+        return _accepted(tenant)
+
+    @post("/{tenant_id:uuid}/cancel", status_code=202,
+          responses=ACCEPTED | problem_specs(400, 401, 404, 409, 422, 503),
+          summary="Stop a provisioning (409 unless Pending or Provisioning)",
+          description="Appends TenantCancelRequested. The provisioner stops at the next stage "
+                      "boundary (at once while the tenant waits for a retry), drops what it "
+                      "created for the tenant and appends TenantCancelled: status Cancelled, "
+                      "which can be retried or deleted. A provisioning that completes first "
+                      "ends Active, and the cancel is skipped.")
+    async def cancel_tenant(self, request: Request[Any, Any, Any], tenant_id: TenantId,
+                            principal: Caller, commands: Commands,
+                            idempotency_key: IdempotencyKey = None) -> Response[Tenant]:
+        tenant = await commands.change(principal, tenant_id, decide_cancel,
+                                       outgoing_trace(request.headers, "TenantCancelRequested"),
                                        idempotency_key)
         return _accepted(tenant)

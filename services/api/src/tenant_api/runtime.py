@@ -14,8 +14,10 @@ from nats.aio.client import Client as NatsClient
 from tenant_api import idempotency
 from tenant_api.commands import TenantCommands
 from tenant_api.metrics import Metrics
+from tenant_api.ops_data import OpsReader
 from tenant_api.projection_runner import ProjectionRunner
 from tenant_api.queries import TenantQueries
+from tenant_api.roster import Roster
 from tenant_api.schema import create_schema
 from tenant_api.settings import Settings
 from tenant_stream.connection import close, connect
@@ -47,6 +49,7 @@ class Runtime:
         self.stream_recreated: str | None = None
         self._commands: TenantCommands | None = None
         self._queries: TenantQueries | None = None
+        self._ops: OpsReader | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.started = asyncio.Event()
 
@@ -66,6 +69,12 @@ class Runtime:
         """Start with the read model held back until `projection.resume()`: how the
         tests show that a 202's own row answers every read."""
         self._projection_paused = True
+
+    @property
+    def ops(self) -> OpsReader:
+        if self._ops is None:
+            raise NotReady("still connecting to NATS and PostgreSQL")
+        return self._ops
 
     def start(self) -> None:
         # Connecting runs in the background so that the process is up (and /readyz
@@ -96,6 +105,10 @@ class Runtime:
             commands, self._settings.pending_create_age),
                                                name="api-pending-creates"))
         self._queries = TenantQueries(store, pool)
+        roster = Roster()
+        await roster.follow(nc)
+        self._ops = OpsReader(pool, store, nc.jetstream(), roster,
+                              self._settings.provisioner_consumer)
         self.started.set()
 
     async def _keeper_check(self) -> None:

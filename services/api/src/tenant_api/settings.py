@@ -43,6 +43,8 @@ class Settings:
     # Header size and read timeout, keep-alive idle timeout (HTTP_* variables, as the notifier).
     http: HttpLimits = field(default_factory=HttpLimits)
     limits: Limits = field(default_factory=Limits)
+    # The provisioner's durable consumer, whose info the operations view shows.
+    provisioner_consumer: str = "provisioner"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -65,6 +67,7 @@ class Settings:
             pending_create_age=float(_int(env, "API_PENDING_CREATE_AGE_SECONDS", 30)),
             http=_http(env),
             limits=limits_from_env(env),
+            provisioner_consumer=env.get("PROVISIONER_CONSUMER") or "provisioner",
         )
 
 

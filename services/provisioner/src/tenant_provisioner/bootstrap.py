@@ -14,6 +14,7 @@ from tenant_contracts.subjects import STREAM_NAME
 from tenant_provisioner import metrics
 from tenant_provisioner.advisories import watch_max_deliveries
 from tenant_provisioner.consumer import RequestConsumer, consumer_config
+from tenant_provisioner.heartbeat import send_heartbeats
 from tenant_provisioner.http import serve_health
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.settings import Settings, SettingsError
@@ -67,9 +68,11 @@ async def run(settings: Settings, tracing: Tracing) -> None:
                               stage_delay=settings.stage_delay, tracing=tracing)
         consumer = RequestConsumer(nc, js, settings, processor)
         advisories = await watch_max_deliveries(nc, settings.consumer, store, processor)
+        heartbeats = asyncio.create_task(send_heartbeats(nc, consumer.in_flight))
         log.info("provisioner consuming as %r (backoff %s, max_deliver %d), health on :%d",
                  settings.consumer, settings.backoff, settings.max_deliver, settings.port)
         await consumer.run(stop)
+        heartbeats.cancel()
         await advisories.unsubscribe()
     finally:
         await keeper.stop()

@@ -39,6 +39,9 @@ class RequestConsumer:
         self._processor = processor
         self._inflight: set[asyncio.Task[None]] = set()
 
+    def in_flight(self) -> int:
+        return len(self._inflight)
+
     async def run(self, stop: asyncio.Event) -> None:
         sub = await self._js.pull_subscribe_bind(consumer=self._settings.consumer,
                                                  stream=STREAM_NAME)
