@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import nats.js.errors
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from tenant_contracts.codec import UndecodableEvent, decode_event, encode_event
 from tenant_contracts.events import (
     EventBase,
+    TenantCancelRequested,
     TenantChanges,
     TenantDeletionRequested,
     TenantRequested,
@@ -29,7 +31,13 @@ from tenant_contracts.events import (
     TenantUpdateRequested,
     event_type_name,
 )
-from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject, tenant_filter
+from tenant_contracts.subjects import (
+    STREAM_NAME,
+    WRONG_LAST_SEQUENCE_ERR_CODE,
+    append_headers,
+    event_subject,
+    tenant_filter,
+)
 from tenantctl.services import ServiceProcess
 from tests.conftest import wait_until
 
@@ -137,11 +145,18 @@ async def append_request(js: JetStreamContext, tenant: TenantRequested, kind: st
         event = TenantUpdateRequested(changes=TenantChanges(**(changes or {})), **common)
     elif kind == "retry":
         event = TenantRetryRequested(**common)
+    elif kind == "cancel":
+        event = TenantCancelRequested(**common)
     else:
         event = TenantDeletionRequested(**common)
-    last = (await history(js, tenant.tenant_id))[-1][0]
-    await append(js, event, expected=last)
-    return event
+    while True:  # the provisioner may append meanwhile: then after its event, as the api does
+        last = (await history(js, tenant.tenant_id))[-1][0]
+        try:
+            await append(js, event, expected=last)
+            return event
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code != WRONG_LAST_SEQUENCE_ERR_CODE:
+                raise
 
 
 async def wait_for_type(js: JetStreamContext, tenant_id: uuid.UUID, type_name: str,
@@ -190,3 +205,12 @@ async def wait_consumer_idle(js: JetStreamContext, consumer: str = "provisioner"
 
 def database_of(tenant: TenantRequested) -> str:
     return "tenant_" + tenant.slug.replace("-", "_")
+
+
+async def leftovers(admin_url: str, tenant: TenantRequested) -> tuple[int, int]:
+    """How many databases and roles of the tenant's name exist."""
+    name = database_of(tenant)
+    return (int(await scalar(admin_url, "SELECT count(*) FROM pg_database WHERE datname = $1",
+                             name) or 0),
+            int(await scalar(admin_url, "SELECT count(*) FROM pg_roles WHERE rolname = $1",
+                             name) or 0))
