@@ -55,6 +55,9 @@ export function createApi({ getToken, onUnauthorized }) {
       request("POST", "/api/v1/tenants", { body: values, headers: { "Idempotency-Key": idempotencyKey } }),
     updateTenant: (id, changes) => request("PATCH", tenant(id), { body: changes }),
     retryTenant: (id) => request("POST", `${tenant(id)}/retry`),
+    cancelTenant: (id) => request("POST", `${tenant(id)}/cancel`),
+    opsOverview: () => request("GET", "/api/v1/ops/overview"),
+    opsFailures: () => request("GET", "/api/v1/ops/failures"),
     deleteTenant: (id) => request("DELETE", tenant(id)),
     devToken: (sub, roles) => request("POST", "/api/v1/dev/token", { body: { sub, roles } }),
   };

@@ -91,3 +91,38 @@ export function setUpDeleteDialog({ dialog, api, tracker }) {
     dialog.querySelector("[data-close]").focus();
   };
 }
+
+export function setUpCancelDialog({ dialog, api, tracker }) {
+  const message = dialog.querySelector(".form-message");
+  const confirm = dialog.querySelector("[data-confirm]");
+  let target = null;
+  dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+
+  confirm.addEventListener("click", async () => {
+    confirm.disabled = true;
+    tracker.begin(target.id);
+    try {
+      await api.cancelTenant(target.id);
+      tracker.accepted(target.id);
+      dialog.close();
+    } catch (error) {
+      tracker.failed(target.id);
+      const problem = error.problem;
+      if (!problem) throw error;
+      const settled = problem.status === 409 ? "It can no longer be cancelled: " : "";
+      showFormMessage(message, settled + [problem.title, problem.detail].filter(Boolean).join(": "));
+    } finally {
+      confirm.disabled = false;
+    }
+  });
+
+  return (tenant) => {
+    target = tenant;
+    dialog.querySelector(".cancel-name").textContent = tenant.name;
+    dialog.querySelector(".cancel-database").textContent = `tenant_${tenant.slug.replaceAll("-", "_")}`;
+    showFormMessage(message, "");
+    dialog.showModal();
+    // The safe choice has focus, as in the delete dialog.
+    dialog.querySelector("[data-close]").focus();
+  };
+}

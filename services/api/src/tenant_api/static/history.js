@@ -17,8 +17,17 @@ const LABELS = {
   TenantDeletionRequested: "Deletion requested",
   TenantDeleting: "Deleting",
   TenantDeleted: "Deleted",
+  TenantCancelRequested: "Cancel requested",
+  TenantCancelled: "Cancelled",
 };
-const TONES = { TenantActive: "success", TenantUpdated: "success", TenantFailed: "danger", TenantAttemptFailed: "warning" };
+const TONES = { TenantActive: "success", TenantUpdated: "success", TenantFailed: "danger",
+                TenantAttemptFailed: "warning", TenantCancelled: "warning" };
+
+export const EVENT_TYPES = Object.keys(LABELS);
+
+export function eventLabel(type) {
+  return LABELS[type] ?? type;
+}
 
 export function describe(event) {
   const changes = (c) => Object.entries(c ?? {}).filter(([, v]) => v != null).map(([k, v]) => `${k} → ${v}`).join(", ");
@@ -30,6 +39,8 @@ export function describe(event) {
       return `attempt ${event.attempt}: ${event.error}${event.retry_at ? `; next try ${absoluteTime(event.retry_at)}` : ""}`;
     case "TenantActive": return `database ${event.database}`;
     case "TenantFailed": return `after ${event.attempts} attempts: ${event.error}`;
+    case "TenantCancelRequested": return `by ${event.actor}`;
+    case "TenantCancelled": return "stopped; its database and role are dropped";
     case "TenantUpdateRequested":
     case "TenantUpdated": return changes(event.changes);
     default: return "";
@@ -99,7 +110,7 @@ export class HistoryDrawer {
     const head = document.createElement("div");
     head.className = "history-head";
     const label = document.createElement("strong");
-    label.textContent = LABELS[event.type] ?? event.type;
+    label.textContent = eventLabel(event.type);
     const when = document.createElement("time");
     when.dateTime = event.occurred_at;
     when.textContent = absoluteTime(event.occurred_at);

@@ -17,6 +17,7 @@ export const ICONS = {
   retry: svg('<path d="M21 12a9 9 0 1 1-2.6-6.4L21 8"/><path d="M21 3v5h-5"/>'),
   history: svg('<path d="M3 12a9 9 0 1 0 2.6-6.4L3 8"/><path d="M3 3v5h5M12 7v5l3 2"/>'),
   plus: svg('<path d="M12 5v14M5 12h14"/>'),
+  stop: svg('<circle cx="12" cy="12" r="9"/><path d="M5.6 5.6l12.8 12.8"/>'),
   layers: svg('<path d="m12 2 10 5-10 5L2 7z"/><path d="m2 17 10 5 10-5M2 12l10 5 10-5"/>'),
 };
 
@@ -28,6 +29,7 @@ export const STATUS_LOOK = {
   Updating: { icon: "spinner", tone: "info" },
   Deleting: { icon: "spinner", tone: "warning" },
   Deleted: { icon: "minus", tone: "muted" },
+  Cancelled: { icon: "stop", tone: "cancelled" },
 };
 
 export function statusBadge(status) {

@@ -2,9 +2,10 @@
 import { createApi, loadAllTenants, loadConfig } from "./api.js";
 import { setUpIndicator } from "./connection.js";
 import { setUpCreateForm } from "./create-form.js";
-import { setUpDeleteDialog, setUpEditDialog } from "./dialogs.js";
+import { setUpCancelDialog, setUpDeleteDialog, setUpEditDialog } from "./dialogs.js";
 import { describe, HistoryDrawer } from "./history.js";
 import { LiveConnection, watchForWake } from "./live.js";
+import { OpsView } from "./ops-view.js";
 import { claimsOf, forgetToken, isExpired, storedToken, storeToken } from "./session.js";
 import { setUpSignIn } from "./signin.js";
 import { TenantStore } from "./store.js";
@@ -49,8 +50,10 @@ const tracker = {
 };
 
 const history = new HistoryDrawer({ dialog: $("#history"), api, follow: followTenant });
+const ops = new OpsView({ root: $("#ops"), api, store, openHistory: (tenant) => history.open(tenant), onRetry: retry });
 const openEdit = setUpEditDialog({ dialog: $("#edit-dialog"), api, store, tracker });
 const openDelete = setUpDeleteDialog({ dialog: $("#delete-dialog"), api, tracker });
+const openCancel = setUpCancelDialog({ dialog: $("#cancel-dialog"), api, tracker });
 setUpCreateForm({ form: $("#create-form"), api, onCreated: (tenant) => store.upsert(tenant) });
 const signIn = setUpSignIn({ view: $("#signin"), api, devTokens: config.dev_tokens, onToken: enter });
 $("#sign-out").addEventListener("click", () => signOut(""));
@@ -63,7 +66,8 @@ async function enter(token) {
   storeToken(token);
   signIn.hide();
   showUser(me);
-  $("#workspace").hidden = false;
+  $("#views").hidden = !isAdmin(me);
+  showView();
   table.setUser(me);
   store.reset();
   await loadAndConnect(token);
@@ -116,7 +120,25 @@ function notifierUrl() {
   return config.notifier_url ?? `ws://${location.hostname}:8001/ws`;
 }
 
+function isAdmin(me) {
+  return Boolean(me?.roles?.includes("admin"));
+}
+
+// #ops: the operations view, for admins (its api answers 404 to everyone else).
+function showView() {
+  const opsWanted = location.hash === "#ops" && isAdmin(session.me);
+  $("#workspace").hidden = opsWanted;
+  if (opsWanted) ops.show();
+  else ops.hide();
+  for (const link of document.querySelectorAll("#views a")) {
+    if ((link.dataset.view === "ops") === opsWanted) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+window.addEventListener("hashchange", () => session.me && showView());
+
 function onEvent(seq, event) {
+  ops.offer(seq, event);
   const result = store.applyFrame(seq, event);
   if (!result) return;
   if (result.missing) {
@@ -147,6 +169,8 @@ function announce(tenant, event) {
     toasts.show({ tone: "success", title: `${tenant.name} is active`, body: `Database ${event.database} is ready.` });
   } else if (event.type === "TenantUpdated") {
     toasts.show({ tone: "success", title: `${tenant.name} is updated`, body: `Saved: ${describe(event)}.` });
+  } else if (event.type === "TenantCancelled") {
+    toasts.show({ tone: "info", title: `${tenant.name} is cancelled`, body: "Nothing it created is left." });
   } else if (event.type === "TenantFailed") {
     toasts.show({ tone: "danger", title: `${tenant.name} failed`, body: `After ${event.attempts} attempts: ${event.error}` });
   }
@@ -158,15 +182,19 @@ async function onAction(action, id) {
   if (action === "history") history.open(tenant);
   else if (action === "edit") openEdit(tenant);
   else if (action === "delete") openDelete(tenant);
-  else if (action === "retry") {
-    tracker.begin(id);
-    try {
-      await api.retryTenant(id);
-      tracker.accepted(id);
-    } catch (error) {
-      tracker.failed(id);
-      toasts.show({ tone: "danger", title: `Could not retry ${tenant.name}`, body: error.message });
-    }
+  else if (action === "cancel") openCancel(tenant);
+  else if (action === "retry") await retry(id);
+}
+
+async function retry(id) {
+  const name = store.get(id)?.name ?? id;
+  tracker.begin(id);
+  try {
+    await api.retryTenant(id);
+    tracker.accepted(id);
+  } catch (error) {
+    tracker.failed(id);
+    toasts.show({ tone: "danger", title: `Could not retry ${name}`, body: error.message });
   }
 }
 
@@ -194,6 +222,8 @@ function signOut(message) {
   indicator({ state: message ? "expired" : "offline" });
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   $("#workspace").hidden = true;
+  $("#views").hidden = true;
+  ops.hide();
   $("#whoami").hidden = true;
   $("#sign-out").hidden = true;
   signIn.show(message);

@@ -2,7 +2,7 @@
 // the progress bar's transition survive every event.
 import { ICONS, statusBadge } from "./icons.js";
 import { absoluteTime, attemptNote, relativeTime, stageLabel } from "./format.js";
-import { isBusy } from "./tenant-fold.js";
+import { accepts, isBusy } from "./tenant-fold.js";
 
 const IN_MOTION = new Set(["Provisioning", "Updating", "Deleting"]);
 
@@ -25,6 +25,7 @@ export function buildRow() {
     <td class="c-time"><time class="updated"></time><time class="created"></time></td>
     <td class="c-actions">
       <button type="button" class="btn btn-small btn-primary" data-action="retry">${ICONS.retry}<span>Retry</span></button>
+      <button type="button" class="btn btn-small" data-action="cancel">${ICONS.stop}<span>Cancel</span></button>
       <button type="button" class="btn btn-icon" data-action="history">${ICONS.history}</button>
       <button type="button" class="btn btn-icon" data-action="edit">${ICONS.edit}</button>
       <button type="button" class="btn btn-icon btn-danger-ghost" data-action="delete">${ICONS.trash}</button>
@@ -98,6 +99,7 @@ function quietText(tenant) {
   if (tenant.status === "Pending") return tenant.error ? "Retry queued" : "Queued";
   if (tenant.status === "Active") return tenant.database ? `database ${tenant.database}` : "Ready";
   if (tenant.status === "Deleted") return "Database dropped";
+  if (tenant.status === "Cancelled") return "Stopped; nothing left behind";
   return "";
 }
 
@@ -130,11 +132,19 @@ function updateActions(row, tenant, inFlight) {
   label("edit", "Edit", editable ? unlessBusy("Edit name or plan") : "Edit: only an Active tenant");
   label("delete", "Delete", unlessBusy("Delete"));
   label("retry", "Retry", "Provision again");
+  label("cancel", "Cancel", "Stop provisioning and drop what it created");
 
+  const retryable = tenant.status === "Failed" || tenant.status === "Cancelled";
   const retry = action("retry");
-  retry.hidden = tenant.status !== "Failed";
+  retry.hidden = !retryable;
   retry.disabled = inFlight;
-  retry.querySelector("span").textContent = inFlight && tenant.status === "Failed" ? "Retrying…" : "Retry";
+  retry.querySelector("span").textContent = inFlight && retryable ? "Retrying…" : "Retry";
+  // Shown while a cancel would be accepted (contracts' accepts), and while one is pending.
+  const cancelling = tenant.pending_request === "TenantCancelRequested";
+  const cancel = action("cancel");
+  cancel.hidden = !(cancelling || accepts(tenant, "TenantCancelRequested"));
+  cancel.disabled = cancelling || inFlight;
+  cancel.querySelector("span").textContent = cancelling ? "Cancelling…" : "Cancel";
   for (const name of ["edit", "delete"]) {
     action(name).hidden = gone;
     action(name).disabled = busy || inFlight;
