@@ -8,6 +8,7 @@ import { STATUSES } from "./tenant-fold.js";
 const REFRESH_MS = 3000;
 const SOON_MS = 400; // after an event: the read model has usually caught up by then
 const TAIL_MAX = 300;
+const clock = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 
 const TEMPLATE = `
   <div class="ops-head">
@@ -186,8 +187,9 @@ export class OpsView {
     this.root.querySelector(".ops-tail").replaceChildren(...shown.slice(0, 100).map(({ seq, event }) => {
       const item = el("li", "ops-tail-item");
       Object.assign(item.dataset, { seq: String(seq), type: event.type, tenantId: event.tenant_id });
-      const when = el("time", "hint", absoluteTime(event.occurred_at));
+      const when = el("time", "hint", clock.format(Date.parse(event.occurred_at)));
       when.dateTime = event.occurred_at;
+      when.title = absoluteTime(event.occurred_at);
       item.append(when, el("strong", "", eventLabel(event.type)),
                   this.#tenantCell(event.tenant_id, this.store.get(event.tenant_id)?.slug),
                   el("span", "hint ops-tail-detail", describe(event)));
