@@ -70,7 +70,8 @@ def test_readme_walkthrough_runs_as_written() -> None:
         assert result.returncode == 0, result.stdout + result.stderr
         out = result.stdout
         assert '"status":"Pending"' in out.replace(" ", "")
-        for event in ("TenantProvisioning", "TenantActive", "TenantUpdated", "TenantDeleted"):
+        for event in ("TenantProvisioning", "TenantActive", "TenantUpdated", "TenantDeleted",
+                      "TenantCancelRequested", "TenantCancelled"):
             assert event in out, out
         assert re.search(r"TenantProgress\s+\S+ verifying", out), out
     finally:
