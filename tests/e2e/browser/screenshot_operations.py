@@ -80,7 +80,7 @@ async def capture(stack: BrowserStack, output: Path) -> None:
         in_progress = spa.page.locator(".ops-in-progress tr[data-tenant-id]")
         await expect(in_progress).to_have_count(len(LOAD), timeout=30_000)
         await expect(spa.page.locator(".ops-stages tr[data-stage='verifying'] td").nth(1)
-                     ).not_to_have_text("0")
+                     ).not_to_have_text("0", timeout=30_000)
         await spa.page.mouse.move(0, 0)
         await spa.page.screenshot(path=str(output), full_page=True)
         await browser.close()
