@@ -2,6 +2,8 @@
 
 Both are started once per test session on free ports, in throwaway
 directories; tests use unique ids instead of cleaning up after each other.
+The nats-server has its principals (tenantctl.nats_auth) like every deployment:
+setup and inspection connect as `admin`, each service process as itself.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 from nats.js.api import StreamConfig
 
 from tenant_contracts.stream import stream_config
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import (
     NatsCluster,
     NatsServer,
@@ -53,9 +56,15 @@ def nats_url(nats_server: NatsServer) -> str:
 
 
 @pytest.fixture(scope="session")
-async def stream(nats_url: str) -> AsyncIterator[str]:
+def nats_credentials(nats_server: NatsServer) -> NatsCredentials:
+    assert nats_server.auth is not None
+    return nats_server.auth
+
+
+@pytest.fixture(scope="session")
+async def stream(nats_server: NatsServer) -> AsyncIterator[str]:
     """The TENANTS stream, created once with the contract's configuration."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(**nats_server.connect_options("admin"))
     js = nc.jetstream()
     await js.add_stream(StreamConfig.from_response(stream_config(replicas=1)))
     yield "TENANTS"
@@ -63,8 +72,8 @@ async def stream(nats_url: str) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def nc(nats_url: str, stream: str) -> AsyncIterator[nats.NATS]:
-    client = await nats.connect(nats_url)
+async def nc(nats_server: NatsServer, stream: str) -> AsyncIterator[nats.NATS]:
+    client = await nats.connect(**nats_server.connect_options("admin"))
     yield client
     await client.close()
 
@@ -85,6 +94,14 @@ async def unique_database(postgres: PostgresCluster, prefix: str) -> str:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     await create_database(postgres.url("postgres"), name)
     return postgres.url(name)
+
+
+def nats_url_as(server: NatsServer, principal: str) -> str:
+    """The server's URL with a principal's credentials in it, for code under test that
+    takes one URL (an in-process app's settings, rebuild): nats-py reads them from it."""
+    assert server.auth is not None
+    scheme, address = server.url.split("://", 1)
+    return f"{scheme}://{principal}:{server.auth.password(principal)}@{address}"
 
 
 async def wait_until(

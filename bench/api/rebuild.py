@@ -30,7 +30,7 @@ from tenant_contracts.events import (
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
 from tenant_contracts.tenant import STAGES
-from tenantctl.nats_server import temporary_nats_server
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster, create_database
 
 
@@ -47,8 +47,8 @@ def happy_path(index: int) -> list[EventBase]:
     ]
 
 
-async def append_all(nats_url: str, tenants: int) -> int:
-    nc = await nats.connect(nats_url)
+async def append_all(server: NatsServer, tenants: int) -> int:
+    nc = await nats.connect(**server.connect_options("admin"))
     js = nc.jetstream()
     await js.add_stream(StreamConfig.from_response(stream_config()))
     count = 0
@@ -67,16 +67,16 @@ def main() -> None:
     parser.add_argument("--tenants", type=int, default=3000)
     args = parser.parse_args()
     with temporary_nats_server("bench-rebuild-nats-") as server:
-        measure(server.url, args.tenants)
+        measure(server, args.tenants)
 
 
-def measure(nats_url: str, tenants: int) -> None:
+def measure(server: NatsServer, tenants: int) -> None:
     cluster = PostgresCluster.temporary().init().start()
     try:
-        events = asyncio.run(append_all(nats_url, tenants))
+        events = asyncio.run(append_all(server, tenants))
         asyncio.run(create_database(cluster.url(), "read_model"))
         print(f"{events} events of {tenants} tenants in the stream, 2 cores", flush=True)
-        env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), "NATS_URL": nats_url}
+        env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), **server.env("api")}
         for run in (1, 2):
             print(f"run {run}: ", end="", flush=True)
             subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],

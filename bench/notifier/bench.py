@@ -31,6 +31,8 @@ import websockets
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantProgress, TenantRequested
 from tenant_contracts.subjects import append_headers, event_subject
+from tenant_stream.connection import NatsSettings
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import temporary_nats_server
 from tenantctl.ports import free_port
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
@@ -90,14 +92,20 @@ class Receiver:
                         self.all_received.set()
 
 
-async def run(args: argparse.Namespace, nats_url: str) -> None:
+async def run(args: argparse.Namespace, nats_url: str,
+              credentials: NatsCredentials | None) -> None:
+    """credentials None: a server of the caller's (--nats-url), reached with the
+    NATS_* settings of this environment for both the notifier and the appends."""
     port = free_port()
     config = PlatformConfig(
+        nats_credentials=credentials, nats_tls_ca=os.environ.get("NATS_TLS_CA"),
         nats_url=nats_url, database_url="unused", provisioner_database_url="unused",
         jwt_secret=SECRET, api_port=0, notifier_port=port,
         extra_env={"NOTIFIER_SESSION_BUFFER": str(args.buffer), "LOG_LEVEL": "WARNING"})
     log = Path(tempfile.mkstemp(prefix="bench-notifier-", suffix=".log")[1])
-    notifier = ServiceProcess("notifier", config.env(), log_file=log).start()
+    env = config.env("notifier") if credentials else {**config.env("notifier"), **{
+        k: v for k, v in os.environ.items() if k.startswith("NATS_") and k != "NATS_URL"}}
+    notifier = ServiceProcess("notifier", env, log_file=log).start()
     try:
         wait_http_ok(f"http://127.0.0.1:{port}/healthz", 30, notifier)
         assert notifier.process is not None
@@ -135,7 +143,9 @@ async def run(args: argparse.Namespace, nats_url: str) -> None:
         await asyncio.sleep(1.0)  # idle sessions, then measure memory
         idle_rss = rss_bytes(pid)
 
-        nc = await nats.connect(nats_url)
+        admin_env = credentials.env("admin") if credentials else dict(os.environ)
+        nc = await nats.connect(**NatsSettings.from_env({**admin_env, "NATS_URL": nats_url})
+                                .connect_options())
         js = nc.jetstream()
         tenants: list[tuple[uuid.UUID, str, int]] = []
         for user in users:
@@ -220,10 +230,10 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))  # the notifier inherits it
 
     if args.nats_url:
-        asyncio.run(run(args, args.nats_url))
+        asyncio.run(run(args, args.nats_url, None))
         return
     with temporary_nats_server("bench-nats-") as server:
-        asyncio.run(run(args, server.url))  # the notifier creates the stream
+        asyncio.run(run(args, server.url, server.auth))  # the notifier creates the stream
 
 
 if __name__ == "__main__":

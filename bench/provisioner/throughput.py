@@ -21,17 +21,17 @@ from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantRequested
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
 from tenant_provisioner.schema import migrations
-from tenantctl.nats_server import temporary_nats_server
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster, pg_bin
 from tenantctl.services import ServiceProcess
 
 
-async def provisioners(nats_url: str, pg: PostgresCluster, tenants: int, processes: int,
+async def provisioners(server: NatsServer, pg: PostgresCluster, tenants: int, processes: int,
                        concurrency: int) -> float:
-    env = {**os.environ, "NATS_URL": nats_url, "PROVISIONER_DATABASE_URL": pg.url(),
+    env = {**os.environ, **server.env("provisioner"), "PROVISIONER_DATABASE_URL": pg.url(),
            "PROVISIONER_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING"}
     running = [ServiceProcess("provisioner", env).start() for _ in range(processes)]
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(**server.connect_options("admin"))
     try:
         js = nc.jetstream()
         while True:  # the provisioners create the stream and their consumer
@@ -98,15 +98,15 @@ async def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="per provisioner process")
     args = parser.parse_args()
     with temporary_nats_server("bench-nats-") as server:
-        await measure(args, server.url)
+        await measure(args, server)
 
 
-async def measure(args: argparse.Namespace, nats_url: str) -> None:
+async def measure(args: argparse.Namespace, server: NatsServer) -> None:
     pg = PostgresCluster.temporary().init().start()
     try:
         n = args.tenants
         print(f"{n} tenants, PostgreSQL {pg.port}, {os.cpu_count()} cores", flush=True)
-        seconds = await provisioners(nats_url, pg, n, 2, args.concurrency)
+        seconds = await provisioners(server, pg, n, 2, args.concurrency)
         print(f"two provisioners (concurrency {args.concurrency} each): {seconds:6.2f} s "
               f"= {n / seconds:6.2f} tenants/s  (request to TenantActive, all stages + events)")
         for workers in (1, 2):

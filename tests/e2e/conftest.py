@@ -27,7 +27,9 @@ def platform_nats() -> Iterator[NatsServer]:
 def platform(platform_nats: NatsServer, read_model_url: str,
              admin_database_url: str) -> Iterator[Platform]:
     """The three services as separate processes, on real NATS and PostgreSQL."""
-    running = Platform(nats_url=platform_nats.url, database_url=read_model_url,
+    assert platform_nats.auth is not None
+    running = Platform(nats_url=platform_nats.url, nats_credentials=platform_nats.auth,
+                       database_url=read_model_url,
                        provisioner_database_url=admin_database_url).start()
     yield running
     running.stop()

@@ -23,7 +23,8 @@ async def test_sigterm_while_nats_is_down_exits_cleanly(
     fresh_database: str, admin_database_url: str
 ) -> None:
     with temporary_nats_server("tp-shutdown-nats-") as nats:
-        platform = Platform(nats_url=nats.url, database_url=fresh_database,
+        platform = Platform(nats_url=nats.url, nats_credentials=nats.auth,
+                            database_url=fresh_database,
                             provisioner_database_url=admin_database_url).start()
         try:
             nats.kill()

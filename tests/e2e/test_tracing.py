@@ -131,7 +131,8 @@ def start_traced(receiver: OtlpReceiver, own_nats: NatsServer, fresh_database: s
     started: list[Platform] = []
 
     def start(delay_ms: int, log_level: str = "INFO") -> Platform:
-        platform = Platform(nats_url=own_nats.url, database_url=fresh_database,
+        platform = Platform(nats_url=own_nats.url, nats_credentials=own_nats.auth,
+                            database_url=fresh_database,
                             provisioner_database_url=admin_database_url,
                             extra_env={"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
                                        "OTEL_BSP_SCHEDULE_DELAY": str(delay_ms),
@@ -190,7 +191,7 @@ async def test_one_trace_runs_from_the_client_through_every_service_to_the_socke
               if f["type"] == "event" and f["event"]["tenant_id"] == tenant_id]
     assert [f.get("trace_id") for f in frames] == [trace_id] * 7, "each frame names the trace"
 
-    nc = await nats.connect(platform.nats_url)
+    nc = await nats.connect(**platform.nats_options())
     try:
         messages = await stream_headers(nc, tenant_id)
     finally:

@@ -46,6 +46,7 @@ def browser_stack(read_model_url: str | None = None,
             assert read_model_url is not None
             platform = Platform(
                 nats_url=nats.url,
+                nats_credentials=nats.auth,
                 database_url=read_model_url,
                 provisioner_database_url=cluster.url("postgres"),
                 extra_env={**BROWSER_ENV, **(extra_env or {})},

@@ -16,7 +16,7 @@ from nats.aio.client import Client as NATS
 from tenant_stream.setup import ensure_stream
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
-from tests.conftest import unique_database
+from tests.conftest import nats_url_as, unique_database
 from tests.integration.api.support import (
     Api,
     Provisioner,
@@ -39,14 +39,14 @@ async def api_database(postgres: PostgresCluster, admin_database_url: str) -> st
 @pytest.fixture(scope="package")
 async def api(api_nats: NatsServer, api_database: str) -> AsyncIterator[Api]:
     """One app for most tests; they use their own users and slugs."""
-    async with running_api(settings(api_nats.url, api_database, dev_tokens=True,
+    async with running_api(settings(nats_url_as(api_nats, "api"), api_database, dev_tokens=True,
                                     notifier_public_url="ws://localhost:9/ws")) as running:
         yield running
 
 
 @pytest.fixture
 async def api_nc(api_nats: NatsServer) -> AsyncIterator[NATS]:
-    client = await nats.connect(api_nats.url)
+    client = await nats.connect(**api_nats.connect_options("admin"))
     await ensure_stream(client.jetstream(), replicas=1)
     yield client
     await client.close()

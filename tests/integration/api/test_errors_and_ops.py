@@ -8,6 +8,7 @@ from nats.aio.client import Client as NATS
 
 from tenant_contracts.subjects import STREAM_NAME
 from tenantctl.nats_server import NatsServer
+from tests.conftest import nats_url_as
 from tests.integration.api.support import Api, auth, create_body, new_user, running_api, settings
 
 PROBLEM = "application/problem+json"
@@ -68,7 +69,7 @@ async def test_spa_config_and_dev_tokens(api: Api) -> None:
 
 
 async def test_dev_tokens_are_off_by_default(api_nats: NatsServer, fresh_database: str) -> None:
-    async with running_api(settings(api_nats.url, fresh_database)) as api:
+    async with running_api(settings(nats_url_as(api_nats, "api"), fresh_database)) as api:
         _is_problem(await api.client.post("/api/v1/dev/token", json={"sub": "x"}), 404)
         assert (await api.client.get("/config.json")).json() == {
             "notifier_url": None, "dev_tokens": False}

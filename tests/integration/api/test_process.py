@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import NatsServer
 from tenantctl.ports import free_port
 from tenantctl.services import ServiceProcess, wait_http_ok
@@ -38,10 +39,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 EXAMPLES_PER_OPERATION = 60
 
 
-def _env(nats_url: str, database_url: str, port: int) -> dict[str, str]:
+def _env(nats: NatsServer, database_url: str, port: int) -> dict[str, str]:
     import os
 
-    return dict(os.environ) | {"NATS_URL": nats_url, "DATABASE_URL": database_url,
+    return dict(os.environ) | nats.env("api") | {"DATABASE_URL": database_url,
                                "JWT_SECRET": JWT_SECRET, "API_PORT": str(port),
                                "API_HOST": "127.0.0.1", "DEV_TOKENS": "1",
                                "PYTHONUNBUFFERED": "1"}
@@ -76,7 +77,7 @@ class RunningApi:
 
 @pytest.fixture(scope="module")
 def api_process(api_nats: NatsServer, api_database: str) -> Iterator[RunningApi]:
-    running = RunningApi(_env(api_nats.url, api_database, free_port()))
+    running = RunningApi(_env(api_nats, api_database, free_port()))
     wait_http_ok(f"{running.url}/readyz", 30, running.service)
     yield running
     running.stop_gracefully()
@@ -114,8 +115,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
 
 async def test_readyz_waits_for_nats(api_database: str) -> None:
     port, store = free_port(), Path(tempfile.mkdtemp(prefix="api-late-nats-"))
-    running = RunningApi(_env(f"nats://127.0.0.1:{port}", api_database, free_port()))
-    nats_server = NatsServer(store_dir=store, port=port)
+    nats_server = NatsServer(store_dir=store, port=port, auth=NatsCredentials.generate())
+    running = RunningApi(_env(nats_server, api_database, free_port()))
     try:
         await asyncio.to_thread(wait_http_ok, f"{running.url}/healthz", 30, running.service)
         code, problem = running.status("/readyz")
@@ -129,7 +130,7 @@ async def test_readyz_waits_for_nats(api_database: str) -> None:
 
 
 def test_sigterm_stops_it_cleanly(api_nats: NatsServer, api_database: str) -> None:
-    running = RunningApi(_env(api_nats.url, api_database, free_port()))
+    running = RunningApi(_env(api_nats, api_database, free_port()))
     wait_http_ok(f"{running.url}/readyz", 30, running.service)
     started = time.monotonic()
     running.stop_gracefully()

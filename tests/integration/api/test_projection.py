@@ -13,6 +13,7 @@ from tenant_api.schema import create_schema
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantActive, TenantProgress, TenantProvisioning
 from tenantctl.nats_server import NatsServer
+from tests.conftest import nats_url_as
 from tests.integration.api.support import (
     Api,
     Provisioner,
@@ -77,7 +78,7 @@ async def test_batches_apply_once(api: Api, api_nc: NATS, fresh_database: str,
 
 async def test_the_position_survives_a_restart(api_nats: NatsServer, fresh_database: str,
                                                provisioner: Provisioner) -> None:
-    config = settings(api_nats.url, fresh_database)
+    config = settings(nats_url_as(api_nats, "api"), fresh_database)
     async with running_api(config) as first:
         user = new_user()
         tenant = await first.create(user)

@@ -13,7 +13,7 @@ from tenant_contracts.events import (
     TenantRequested,
 )
 from tenantctl.nats_server import NatsServer
-from tests.conftest import wait_until
+from tests.conftest import nats_url_as, wait_until
 from tests.integration.api.support import (
     Api,
     Provisioner,
@@ -38,7 +38,7 @@ async def test_writes_are_readable_while_the_projection_is_paused(
     await provisioner.store.append(TenantRequested(
         tenant_id=uuid.uuid4(), owner="someone", actor="someone", name="n", slug=new_slug(),
         plan="free", admin_email="a@b.example"), 0)
-    async with running_api(settings(api_nats.url, fresh_database),
+    async with running_api(settings(nats_url_as(api_nats, "api"), fresh_database),
                            projection_paused=True) as api:
         user = "rw-" + fresh_database[-8:]
         created = await api.create(user)

@@ -20,6 +20,7 @@ from tenant_contracts.events import (
     TenantUpdating,
 )
 from tenantctl.nats_server import NatsServer
+from tests.conftest import nats_url_as
 from tests.integration.api.support import (
     Api,
     Provisioner,
@@ -72,7 +73,7 @@ async def _lifecycles(api: Api, provisioner: Provisioner) -> None:
 
 async def test_rebuild_equals_the_live_read_model(api_nats: NatsServer, fresh_database: str,
                                                   provisioner: Provisioner) -> None:
-    async with running_api(settings(api_nats.url, fresh_database)) as api:
+    async with running_api(settings(nats_url_as(api_nats, "api"), fresh_database)) as api:
         await _lifecycles(api, provisioner)
         head = await api.wait_projected()
     live = await _snapshot(fresh_database)
@@ -80,7 +81,7 @@ async def test_rebuild_equals_the_live_read_model(api_nats: NatsServer, fresh_da
 
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tenantctl", "projections", "rebuild",
-        "--database-url", fresh_database, "--nats-url", api_nats.url,
+        "--database-url", fresh_database, "--nats-url", nats_url_as(api_nats, "api"),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     output = (await asyncio.wait_for(process.communicate(), 60))[0].decode()
     assert process.returncode == 0, output
@@ -95,11 +96,11 @@ async def test_rebuild_equals_the_live_read_model(api_nats: NatsServer, fresh_da
 
 async def test_a_running_api_carries_on_after_a_rebuild(
         api_nats: NatsServer, fresh_database: str, provisioner: Provisioner) -> None:
-    async with running_api(settings(api_nats.url, fresh_database)) as api:
+    async with running_api(settings(nats_url_as(api_nats, "api"), fresh_database)) as api:
         user = new_user()
         before = await api.create(user)
         await api.wait_projected()
-        report = await rebuild(fresh_database, nats_settings(api_nats.url))
+        report = await rebuild(fresh_database, nats_settings(nats_url_as(api_nats, "api")))
         assert report.tenants >= 1
         # Reads and writes keep working on the new tables, and so does the projection.
         assert (await api.get(user, before["id"])).status_code == 200
@@ -109,5 +110,5 @@ async def test_a_running_api_carries_on_after_a_rebuild(
         got = (await api.get(user, after["id"])).json()
         assert (got["status"], got["version"]) == ("Provisioning", head)
         live = await _snapshot(fresh_database)
-    await rebuild(fresh_database, nats_settings(api_nats.url))
+    await rebuild(fresh_database, nats_settings(nats_url_as(api_nats, "api")))
     assert await _snapshot(fresh_database) == live

@@ -18,6 +18,7 @@ from nats.js import JetStreamContext
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import EventBase, TenantProgress, TenantRequested
 from tenant_contracts.subjects import append_headers, event_subject
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.ports import free_port
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.tokens import mint_token
@@ -36,6 +37,7 @@ RECONNECT_BACKOFF_SECONDS = 0.1
 @dataclass
 class NotifierProcess:
     nats_url: str
+    nats_credentials: NatsCredentials
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     log_file: Path = field(default_factory=lambda: Path(
@@ -45,8 +47,10 @@ class NotifierProcess:
     def start(self) -> NotifierProcess:
         config = PlatformConfig(
             nats_url=self.nats_url, database_url="unused", provisioner_database_url="unused",
-            jwt_secret=JWT_SECRET, api_port=0, notifier_port=self.port, extra_env=self.env)
-        self.service = ServiceProcess("notifier", config.env(), log_file=self.log_file).start()
+            jwt_secret=JWT_SECRET, api_port=0, notifier_port=self.port, extra_env=self.env,
+            nats_credentials=self.nats_credentials)
+        self.service = ServiceProcess("notifier", config.env("notifier"),
+                                      log_file=self.log_file).start()
         wait_http_ok(f"http://127.0.0.1:{self.port}/healthz", 30, self.service)
         return self
 

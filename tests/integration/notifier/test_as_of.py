@@ -10,15 +10,17 @@ from typing import Any
 import httpx
 import pytest
 
+from tenantctl.nats_auth import NatsCredentials
 from tests.conftest import wait_until
 from tests.e2e.harness import Platform
 from tests.integration.notifier.support import Appender, Client, token
 
 
 @pytest.fixture
-def api_and_notifier(nats_url: str, stream: str, fresh_database: str,
-                     admin_database_url: str) -> Iterator[Platform]:
-    platform = Platform(nats_url=nats_url, database_url=fresh_database,
+def api_and_notifier(nats_url: str, nats_credentials: NatsCredentials, stream: str,
+                     fresh_database: str, admin_database_url: str) -> Iterator[Platform]:
+    platform = Platform(nats_url=nats_url, nats_credentials=nats_credentials,
+                        database_url=fresh_database,
                         provisioner_database_url=admin_database_url).start("api", "notifier")
     yield platform
     platform.stop()

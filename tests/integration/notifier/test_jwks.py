@@ -10,6 +10,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from tenantctl.nats_auth import NatsCredentials
 from tests.conftest import wait_until
 from tests.integration.notifier.support import Appender, Client, NotifierProcess
 from tests.jwks_server import jwks_server
@@ -23,9 +24,11 @@ def rs256(key: rsa.RSAPrivateKey, sub: str, kid: str = "k1") -> str:
 
 
 @pytest.fixture(scope="module")
-def jwks_notifier(nats_url: str, stream: str) -> Iterator[NotifierProcess]:
+def jwks_notifier(nats_url: str, nats_credentials: NatsCredentials,
+                  stream: str) -> Iterator[NotifierProcess]:
     with jwks_server(KEY) as url:
-        process = NotifierProcess(nats_url, env={"JWT_JWKS_URL": url}).start()
+        process = NotifierProcess(nats_url, nats_credentials,
+                                  env={"JWT_JWKS_URL": url}).start()
         yield process
         process.stop()
 

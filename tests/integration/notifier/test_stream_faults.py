@@ -11,20 +11,22 @@ from pathlib import Path
 import nats
 import pytest
 
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import NatsServer
 from tests.integration.notifier.support import Appender, Client, NotifierProcess, token
 
 
 @pytest.fixture
 def own_nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(store_dir=tmp_path / "nats").start()
+    server = NatsServer(store_dir=tmp_path / "nats", auth=NatsCredentials.generate()).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
 def own_notifier(own_nats: NatsServer) -> Iterator[NotifierProcess]:
-    process = NotifierProcess(own_nats.url).start()  # it creates the stream itself
+    assert own_nats.auth is not None
+    process = NotifierProcess(own_nats.url, own_nats.auth).start()  # it creates the stream itself
     yield process
     process.stop()
 
@@ -36,7 +38,7 @@ async def own_nc(own_nats: NatsServer, own_notifier: NotifierProcess) -> AsyncIt
     async def on_reconnected() -> None:
         reconnected.set()
 
-    client = await nats.connect(own_nats.url, max_reconnect_attempts=-1,
+    client = await nats.connect(**own_nats.connect_options("admin"), max_reconnect_attempts=-1,
                                 reconnect_time_wait=0.2, reconnected_cb=on_reconnected)
     client.reconnected = reconnected  # type: ignore[attr-defined]
     yield client

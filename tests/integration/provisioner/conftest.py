@@ -23,14 +23,15 @@ def own_nats() -> Iterator[NatsServer]:
 
 @pytest.fixture
 async def client(own_nats: NatsServer) -> AsyncIterator[NATS]:
-    nc = await nats.connect(own_nats.url)
+    nc = await nats.connect(**own_nats.connect_options("admin"))
     yield nc
     await nc.close()
 
 
 @pytest.fixture
 def provisioners(own_nats: NatsServer, admin_database_url: str) -> Iterator[Provisioners]:
-    group = Provisioners(nats_url=own_nats.url, database_url=admin_database_url)
+    group = Provisioners(nats_url=own_nats.url, nats_credentials=own_nats.auth,
+                         database_url=admin_database_url)
     yield group
     group.stop_all()
 

@@ -38,6 +38,7 @@ from tenant_contracts.subjects import (
     event_subject,
     tenant_filter,
 )
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.services import ServiceProcess
 from tests.conftest import wait_until
 
@@ -50,12 +51,15 @@ class Provisioners:
     """Provisioner processes started by a test and stopped by its fixture."""
 
     nats_url: str
+    nats_credentials: NatsCredentials | None
     database_url: str
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="prov-logs-")))
     running: list[ServiceProcess] = field(default_factory=list)
 
     def start(self, database_url: str | None = None, **env: str) -> ServiceProcess:
-        environment = dict(os.environ)
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
+        if self.nats_credentials is not None:
+            environment.update(self.nats_credentials.env("provisioner"))
         environment.update({
             "NATS_URL": self.nats_url,
             "PROVISIONER_DATABASE_URL": database_url or self.database_url,

@@ -82,7 +82,8 @@ async def test_outage_past_the_last_attempt_fails_then_a_retry_through_the_api_s
     """The api and the provisioner as real processes: POST, TenantFailed after the last
     attempt, PostgreSQL back, POST .../retry, Active."""
     await asyncio.to_thread(started.stop)
-    platform = Platform(nats_url=own_nats.url, database_url=fresh_database,
+    platform = Platform(nats_url=own_nats.url, nats_credentials=own_nats.auth,
+                        database_url=fresh_database,
                         provisioner_database_url=started.url(),
                         extra_env={"PROVISIONER_BACKOFF_SECONDS": "0.2,0.3"})
     try:

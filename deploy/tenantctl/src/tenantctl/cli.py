@@ -30,6 +30,23 @@ def _dev(args: argparse.Namespace) -> int:
     return run_dev(args)
 
 
+def _nats_creds(args: argparse.Namespace) -> int:
+    import shlex
+    from pathlib import Path
+
+    from tenantctl.nats_auth import CREDENTIALS_FILE, cli_options
+
+    data_dir = Path(args.data_dir)
+    if not (data_dir / CREDENTIALS_FILE).exists():
+        print(f"tenantctl nats-creds: no {data_dir / CREDENTIALS_FILE}: run `tenantctl dev "
+              f"--data-dir {data_dir}` once", file=sys.stderr)
+        return 2
+    # Unquoted word splitting by `nats $(...)`: the values never hold spaces or quotes
+    # (token_urlsafe passwords, paths under the data dir), and shlex.join shows if they do.
+    print(shlex.join(cli_options(data_dir, args.name)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tenantctl")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -53,7 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--cluster", action="store_true",
                      help="three nats-server nodes (stream replicas 3) and two replicas of "
                           "each service, for trying failover")
+    dev.add_argument("--nats-tls", action="store_true",
+                     help="NATS over TLS only, with a local CA made under the data dir")
     dev.set_defaults(handler=_dev)
+
+    from tenantctl.nats_auth import PRINCIPALS
+
+    creds = commands.add_parser(
+        "nats-creds", help="print a NATS principal's options for the stock nats CLI")
+    creds.add_argument("name", choices=PRINCIPALS)
+    creds.add_argument("--data-dir", default=".data", help="the one `tenantctl dev` used")
+    creds.set_defaults(handler=_nats_creds)
 
     from tenantctl import watch
 

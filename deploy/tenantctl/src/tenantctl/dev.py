@@ -11,11 +11,13 @@ import threading
 from pathlib import Path
 
 from tenantctl.mail_sink import MailSink
+from tenantctl.nats_auth import NatsCredentials, save_endpoint
 from tenantctl.nats_server import LocalNats, NatsCluster, NatsServer
 from tenantctl.ports import free_port
 from tenantctl.postgres import PostgresCluster, cluster_dir, create_database
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.spawn import run_or_defer
+from tenantctl.tls import TlsFiles, make_local_ca
 from tenantctl.tokens import mint_token
 
 READ_MODEL_DB = "tenant_platform"
@@ -44,11 +46,14 @@ def _dev_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def _nats(args: argparse.Namespace, data_dir: Path) -> LocalNats:
+def _nats(args: argparse.Namespace, data_dir: Path, credentials: NatsCredentials,
+          tls: TlsFiles | None) -> LocalNats:
     if not args.cluster:
-        return LocalNats(single=NatsServer(store_dir=data_dir / "nats", port=args.nats_port))
+        return LocalNats(single=NatsServer(store_dir=data_dir / "nats", port=args.nats_port,
+                                           auth=credentials, tls=tls))
     ports = [args.nats_port + i for i in range(3)]
-    return LocalNats(cluster=NatsCluster(base_dir=data_dir / "nats-cluster", ports=ports))
+    return LocalNats(cluster=NatsCluster(base_dir=data_dir / "nats-cluster", ports=ports,
+                                         auth=credentials, tls=tls))
 
 
 def nats_nodes(nats: LocalNats) -> str:
@@ -80,7 +85,11 @@ def run_dev(args: argparse.Namespace) -> int:
         signal.signal(sig, on_signal)
 
     replicas = 2 if args.cluster else 1
-    nats = _nats(args, data_dir)
+    # Each principal's password, kept across runs (`tenantctl nats-creds NAME` prints them).
+    credentials = NatsCredentials.load_or_create(data_dir)
+    tls = make_local_ca(data_dir / "nats-tls") if args.nats_tls else None
+    nats = _nats(args, data_dir, credentials, tls)
+    save_endpoint(data_dir, nats.url, str(tls.ca_file) if tls else None)
     cluster: PostgresCluster | None = None
     services: list[ServiceProcess] = []
     # The mailer's SMTP server: keeps every email as a file to read (printed below).
@@ -105,6 +114,7 @@ def run_dev(args: argparse.Namespace) -> int:
             nats_url=nats.url, database_url=database_url,
             provisioner_database_url=provisioner_url, jwt_secret=secret,
             api_port=args.api_port, notifier_port=args.notifier_port,
+            nats_credentials=credentials, nats_tls_ca=str(tls.ca_file) if tls else None,
             # a pause per stage so a person can watch the progress bar fill
             extra_env={"DEV_TOKENS": "1", "PROVISIONER_STAGE_DELAY_SECONDS": "1",
                        "SMTP_URL": mail.url,
@@ -119,7 +129,8 @@ def run_dev(args: argparse.Namespace) -> int:
                      "PROVISIONER_PORT": str(args.provisioner_port + offset)}
             for name in ("api", "provisioner", "notifier", "mailer"):
                 label = f"{name}-{replica + 1}" if args.cluster else name
-                service = ServiceProcess(name, config.env() | ports,
+                # each service gets its own NATS principal's credentials only
+                service = ServiceProcess(name, config.env(name) | ports,
                                          log_file=data_dir / "logs" / f"{label}.log")
                 services.append(service)  # before it starts: an interrupt still stops it
                 service.start()
@@ -140,6 +151,7 @@ tenant platform is up (logs in {data_dir / 'logs'})
   WebSocket   ws://localhost:{args.notifier_port}/ws
   NATS        {nats.url}{nats_nodes(nats)}
   Mail        {mail.url} keeps every email in {mail.directory}
+              as the operator: nats $(uv run tenantctl nats-creds operator) stream info TENANTS
   PostgreSQL  {database_url.replace(cluster.password, '***') if cluster else '(DATABASE_URL)'}
 
   admin token (12 h):

@@ -15,9 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from tenant_stream.connection import NatsSettings
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.ports import free_port, wait_for_port
 from tenantctl.spawn import interrupts_deferred
+from tenantctl.tls import TlsFiles, make_local_ca
 
 # JetStream's fsync: "always" makes an acknowledged append durable on this node
 # before the ack (the default, every 2 minutes, is what lost acknowledged writes in
@@ -44,7 +48,9 @@ class NatsServer:
     cluster_port: int | None = None
     routes: list[int] = field(default_factory=list)  # the other nodes' cluster ports
     sync_interval: str = SYNC_INTERVAL
-    extra_config: str = ""  # more top-level blocks (authorization, tls)
+    extra_config: str = ""  # more top-level blocks
+    auth: NatsCredentials | None = None  # the principals (tenantctl.nats_auth)
+    tls: TlsFiles | None = None  # then every client connection must use TLS
     process: subprocess.Popen[bytes] | None = None
     _log_file: Path | None = None
 
@@ -53,7 +59,15 @@ class NatsServer:
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        return f"{'tls' if self.tls else 'nats'}://127.0.0.1:{self.port}"
+
+    def env(self, principal: str) -> dict[str, str]:
+        """NATS_* settings for a client connecting as `principal`."""
+        return client_env(self.url, self.auth, self.tls, principal)
+
+    def connect_options(self, principal: str) -> dict[str, Any]:
+        """Keyword arguments of nats.connect for `principal`."""
+        return NatsSettings.from_env(self.env(principal)).connect_options()
 
     @property
     def config_file(self) -> Path:
@@ -81,6 +95,10 @@ class NatsServer:
                 f"  routes: [{routes}]",
                 "}",
             ]
+        if self.auth is not None:
+            lines.append(self.auth.authorization_block())
+        if self.tls is not None:
+            lines.append(self.tls.server_block())
         return "\n".join(lines) + "\n" + self.extra_config
 
     def start(self, log_file: Path | None = None, wait: bool = True) -> NatsServer:
@@ -153,6 +171,8 @@ class NatsCluster:
     name: str = "tenant-platform"
     extra_config: str = ""
     ports: list[int] = field(default_factory=list)  # client ports; free ones by default
+    auth: NatsCredentials | None = None
+    tls: TlsFiles | None = None
     nodes: list[NatsServer] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -164,7 +184,7 @@ class NatsCluster:
                            port=ports[i],
                            cluster_name=self.name, cluster_port=cluster_ports[i],
                            routes=[p for j, p in enumerate(cluster_ports) if j != i],
-                           extra_config=self.extra_config)
+                           extra_config=self.extra_config, auth=self.auth, tls=self.tls)
                 for i in range(self.size)
             ]
 
@@ -172,6 +192,12 @@ class NatsCluster:
     def url(self) -> str:
         """The seed list, as NATS_URL takes it."""
         return ",".join(node.url for node in self.nodes)
+
+    def env(self, principal: str) -> dict[str, str]:
+        return client_env(self.url, self.auth, self.tls, principal)
+
+    def connect_options(self, principal: str) -> dict[str, Any]:
+        return NatsSettings.from_env(self.env(principal)).connect_options()
 
     def node(self, name: str) -> NatsServer:
         return next(node for node in self.nodes if node.name == name)
@@ -225,11 +251,24 @@ class LocalNats:
             self.single.stop()
 
 
+def client_env(url: str, auth: NatsCredentials | None, tls: TlsFiles | None,
+               principal: str) -> dict[str, str]:
+    env = {"NATS_URL": url}
+    if auth is not None:
+        env |= auth.env(principal)
+    if tls is not None:
+        env |= tls.client_env()
+    return env
+
+
 @contextmanager
-def temporary_nats_server(prefix: str = "tenant-platform-nats-") -> Iterator[NatsServer]:
-    """A server on a free port whose store is thrown away with it."""
+def temporary_nats_server(prefix: str = "tenant-platform-nats-", *,
+                          tls: bool = False) -> Iterator[NatsServer]:
+    """A server on a free port whose store is thrown away with it; its principals get
+    fresh passwords (auth is always on: `server.env(name)`, `server.connect_options(name)`)."""
     store = Path(tempfile.mkdtemp(prefix=prefix))
-    server = NatsServer(store_dir=store).start()
+    server = NatsServer(store_dir=store, auth=NatsCredentials.generate(),
+                        tls=make_local_ca(store / "tls") if tls else None).start()
     try:
         yield server
     finally:
@@ -240,7 +279,7 @@ def temporary_nats_server(prefix: str = "tenant-platform-nats-") -> Iterator[Nat
 @contextmanager
 def temporary_nats_cluster(prefix: str = "tenant-platform-cluster-") -> Iterator[NatsCluster]:
     base = Path(tempfile.mkdtemp(prefix=prefix))
-    cluster = NatsCluster(base_dir=base).start(log_dir=base)
+    cluster = NatsCluster(base_dir=base, auth=NatsCredentials.generate()).start(log_dir=base)
     try:
         yield cluster
     finally:

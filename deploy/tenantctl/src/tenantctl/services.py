@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tenantctl.ports import free_port
 from tenantctl.spawn import interrupts_deferred
+from tenantctl.nats_auth import NatsCredentials
 
 SERVICE_MODULES = {
     "api": "tenant_api",
@@ -79,9 +80,16 @@ class PlatformConfig:
     api_port: int
     notifier_port: int
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    nats_credentials: NatsCredentials | None = None  # None: a server without authorization
+    nats_tls_ca: str | None = None
 
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ)
+    def env(self, service: str) -> dict[str, str]:
+        """The environment of `service`: its own NATS principal's credentials only."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
+        if self.nats_credentials is not None:
+            env.update(self.nats_credentials.env(service))
+        if self.nats_tls_ca is not None:
+            env["NATS_TLS_CA"] = self.nats_tls_ca
         env.update({
             "NATS_URL": self.nats_url,
             "DATABASE_URL": self.database_url,
