@@ -189,11 +189,17 @@ def save_endpoint(data_dir: Path, url: str, tls_ca: str | None) -> None:
 def cli_options(data_dir: Path, principal: str) -> list[str]:
     """The stock `nats` CLI's connection options for `principal` against the server
     `tenantctl dev` ran with this data dir."""
-    password = NatsCredentials.load(data_dir).password(principal)
+    credentials = NatsCredentials.load(data_dir)
     endpoint_file = data_dir / ENDPOINT_FILE
     endpoint = json.loads(endpoint_file.read_text()) if endpoint_file.exists() else {}
-    options = ["--server", str(endpoint.get("url") or DEFAULT_URL),
-               "--user", principal, "--password", password]
-    if endpoint.get("tls_ca"):
-        options += ["--tlsca", str(endpoint["tls_ca"])]
+    return cli_connection_options(str(endpoint.get("url") or DEFAULT_URL), credentials,
+                                  principal, endpoint.get("tls_ca"))
+
+
+def cli_connection_options(url: str, credentials: NatsCredentials, principal: str,
+                           tls_ca: str | None = None) -> list[str]:
+    options = ["--server", url, "--user", principal,
+               "--password", credentials.password(principal)]
+    if tls_ca:
+        options += ["--tlsca", tls_ca]
     return options
