@@ -1,4 +1,5 @@
-"""The README's operator recipes, run with the stock nats CLI against a real server."""
+"""The README's operator recipes, run with the stock nats CLI against a real server,
+as the `operator` principal through `tenantctl nats-creds operator`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -16,8 +18,11 @@ import pytest
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantFailed, TenantProvisioning, TenantRequested
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
+from tenantctl.nats_auth import save_endpoint
+from tenantctl.nats_server import NatsServer
 
 ROOT = Path(__file__).resolve().parents[2]
+AS_OPERATOR = "nats $(uv run tenantctl nats-creds operator) "
 
 
 def recipes() -> list[str]:
@@ -53,12 +58,21 @@ async def append_story(nc: nats.NATS) -> str:
     return str(tenant_id)
 
 
-async def test_readme_recipes_tell_the_story(nc: nats.NATS, nats_url: str) -> None:
+async def test_readme_recipes_tell_the_story(nc: nats.NATS, nats_server: NatsServer,
+                                             tmp_path: Path) -> None:
     tenant_id = await append_story(nc)
-    env = {**os.environ, "NATS_URL": nats_url, "TENANT_ID": tenant_id, "NATS_CONTEXT": ""}
+    # The data dir `tenantctl dev` would leave: the server's credentials and address.
+    assert nats_server.auth is not None
+    nats_server.auth.save(tmp_path)
+    save_endpoint(tmp_path, nats_server.url, None)
+    creds = f"{sys.executable} -m tenantctl nats-creds operator --data-dir {tmp_path}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
+    env |= {"TENANT_ID": tenant_id, "NATS_CONTEXT": ""}
     outputs: dict[str, subprocess.CompletedProcess[str]] = {}
     for recipe in recipes():
-        command = recipe.replace("nats ", f"{nats_cli()} ", 1)
+        assert recipe.startswith(AS_OPERATOR), recipe  # every recipe runs as the operator
+        recipe = "nats " + recipe.removeprefix(AS_OPERATOR)
+        command = f"{nats_cli()} $({creds}) " + recipe.removeprefix("nats ")
         if recipe.startswith("nats stream view"):
             # paging is for a person at a terminal: give it one (util-linux `script`)
             command = f"script -qec {shlex.quote(command)} /dev/null"
@@ -84,3 +98,6 @@ async def test_readme_recipes_tell_the_story(nc: nats.NATS, nats_url: str) -> No
     assert "Subject: tenants." in out("nats stream get TENANTS 1")
     purge = outputs["nats stream purge TENANTS -f"]
     assert purge.returncode != 0 and "purge" in (purge.stdout + purge.stderr).lower()
+    edit = outputs["nats stream edit TENANTS --max-msgs 1 -f"]
+    assert edit.returncode != 0, edit.stdout
+    assert (await nc.jetstream().stream_info(STREAM_NAME)).config.max_msgs == -1

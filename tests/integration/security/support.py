@@ -64,7 +64,8 @@ def fresh_subject(suffix: str) -> str:
     return f"tenants.{uuid.uuid4()}.{suffix}"
 
 
-def run_cli(options: Sequence[str], *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+def run_cli(options: Sequence[str], *args: str,
+            timeout: float = 30) -> subprocess.CompletedProcess[str]:
     """The stock `nats` CLI with exactly these connection options (no context, no
     NATS_* from this environment)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}

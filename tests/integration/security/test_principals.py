@@ -30,10 +30,10 @@ NOT_ADMIN = ("api", "provisioner", "notifier", "operator")
 
 
 async def test_a_client_without_credentials_is_refused(guarded_stream: NatsServer) -> None:
-    with pytest.raises(NatsError, match="(?i)authorization"):
+    with pytest.raises(NatsError, match=r"(?i)authorization"):
         await nats.connect(guarded_stream.url, allow_reconnect=False, connect_timeout=2)
     wrong = {**guarded_stream.connect_options("api"), "password": "not-the-password"}
-    with pytest.raises(NatsError, match="(?i)authorization"):
+    with pytest.raises(NatsError, match=r"(?i)authorization"):
         await nats.connect(**wrong, allow_reconnect=False, connect_timeout=2)
 
 

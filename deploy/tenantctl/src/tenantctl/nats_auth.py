@@ -152,11 +152,15 @@ class NatsCredentials:
             if set(stored) >= set(PRINCIPALS):
                 return cls({name: str(stored[name]) for name in PRINCIPALS})
         created = cls.generate()
+        created.save(data_dir)
+        return created
+
+    def save(self, data_dir: Path) -> None:
+        path = data_dir / CREDENTIALS_FILE
         data_dir.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        path.chmod(0o600)
-        path.write_text(json.dumps(dict(created.passwords), indent=2) + "\n")
-        return created
+        path.chmod(0o600)  # before the secrets go in
+        path.write_text(json.dumps(dict(self.passwords), indent=2) + "\n")
 
     @classmethod
     def load(cls, data_dir: Path) -> NatsCredentials:

@@ -1,0 +1,82 @@
+"""What an attacker with the stock `nats` CLI tried in issue 10, now refused; and what
+the operator's recipes need, still allowed."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from tenant_contracts.subjects import STREAM_NAME
+from tenantctl.nats_auth import PROVISIONER_CONSUMER
+from tenantctl.nats_server import NatsServer
+from tests.integration.security.conftest import cli_as
+from tests.integration.security.support import Principal, fresh_subject, run_cli, stored_on
+
+
+async def cli(server: NatsServer, principal: str | None, *args: str) -> tuple[int, str]:
+    options = cli_as(server, principal) if principal else ["--server", server.url]
+    done = await asyncio.to_thread(run_cli, options, *args)
+    return done.returncode, done.stdout + done.stderr
+
+
+async def test_anonymous_cli_reads_nothing(guarded_stream: NatsServer) -> None:
+    code, output = await cli(guarded_stream, None, "stream", "info", STREAM_NAME)
+    assert code != 0 and "authorization violation" in output.lower(), output
+    code, output = await cli(guarded_stream, None, "sub", "--stream", STREAM_NAME, "--all",
+                             "--wait", "1s", "tenants.>")
+    assert code != 0 and "authorization violation" in output.lower(), output
+
+
+async def test_forged_publishes_are_not_stored(guarded_stream: NatsServer) -> None:
+    admin = await Principal.connect(guarded_stream, "admin")
+    try:
+        attempts = [("api", fresh_subject("active")),
+                    ("notifier", fresh_subject("requested")),
+                    ("notifier", fresh_subject("active")),
+                    ("operator", fresh_subject("requested")),
+                    ("provisioner", fresh_subject("requested"))]
+        for principal, subject in attempts:
+            code, output = await cli(guarded_stream, principal, "pub", subject, "{}")
+            # a core publish is fire-and-forget: the proof is what the stream holds
+            assert not await stored_on(admin.js(5), subject), (principal, subject, output)
+        allowed = fresh_subject("requested")
+        code, output = await cli(guarded_stream, "api", "pub", allowed, "{}")
+        assert code == 0, output
+        assert await stored_on(admin.js(5), allowed)
+    finally:
+        await admin.close()
+
+
+async def test_the_operator_reads_but_changes_nothing(guarded_stream: NatsServer) -> None:
+    admin = await Principal.connect(guarded_stream, "admin")
+    try:
+        before = (await admin.js(5).stream_info(STREAM_NAME)).config
+        for args in (["stream", "info", STREAM_NAME],
+                     ["consumer", "info", STREAM_NAME, PROVISIONER_CONSUMER],
+                     ["stream", "ls"],
+                     ["consumer", "ls", STREAM_NAME]):
+            code, output = await cli(guarded_stream, "operator", *args)
+            assert code == 0, (args, output)
+        for args in (["stream", "edit", STREAM_NAME, "--max-msgs", "1", "-f"],
+                     ["stream", "rm", STREAM_NAME, "-f"],
+                     ["stream", "purge", STREAM_NAME, "-f"],
+                     ["consumer", "rm", STREAM_NAME, PROVISIONER_CONSUMER, "-f"]):
+            code, output = await cli(guarded_stream, "operator", *args)
+            assert code != 0, (args, output)
+        code, output = await cli(guarded_stream, "provisioner", "consumer", "rm", STREAM_NAME,
+                                 PROVISIONER_CONSUMER, "-f")
+        assert code != 0, output
+        assert (await admin.js(5).stream_info(STREAM_NAME)).config == before
+        assert (await admin.js(5).consumer_info(STREAM_NAME, PROVISIONER_CONSUMER)).name
+    finally:
+        await admin.close()
+
+
+async def test_admin_manages_consumers(guarded_stream: NatsServer) -> None:
+    name = f"scratch-{uuid.uuid4().hex[:8]}"
+    code, output = await cli(guarded_stream, "admin", "consumer", "add", STREAM_NAME, name,
+                             "--pull", "--deliver", "all", "--ack", "explicit",
+                             "--filter", "tenants.>", "--defaults")
+    assert code == 0, output
+    code, output = await cli(guarded_stream, "admin", "consumer", "rm", STREAM_NAME, name, "-f")
+    assert code == 0, output
