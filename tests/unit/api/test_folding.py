@@ -47,3 +47,16 @@ def test_orphans_are_ignored_and_slugs_follow_stream_order() -> None:
     assert changes.ignored == 1 and set(changes.tenants) == {first, second}
     assert changes.slugs == [(True, "acme", first), (False, "acme", first),
                              (True, "acme", second)]
+
+
+def test_an_event_claiming_another_owner_is_poison_in_a_batch_and_across_batches() -> None:
+    tid = uuid.uuid4()
+    forged = TenantActive(tenant_id=tid, owner="mallory", actor="system", database="x")
+    changes = fold_batch({}, [(1, _requested(tid, "own")), (2, forged)])
+    assert changes.ignored == 1 and changes.tenants[tid].status == "Pending"
+    row = changes.tenants[tid]
+    assert fold_batch({tid: row}, [(3, forged)]).tenants == {}
+    again = TenantRequested(tenant_id=tid, owner="mallory", actor="mallory", name="n",
+                            slug="own", plan="free", admin_email="a@b.c")
+    later = fold_batch({tid: row}, [(4, again)])
+    assert later.ignored == 1 and later.tenants == {}

@@ -12,8 +12,8 @@ from tenant_notifier.protocol import (
     ConnectParams,
     event_frame,
     judge_client_frame,
-    owner_of,
     parse_connect,
+    routing_of,
     trace_id_of,
     welcome_frame,
 )
@@ -22,11 +22,14 @@ from tenant_notifier.protocol import (
 def test_frames_are_the_json_of_spec_section_4() -> None:
     assert json.loads(welcome_frame("s1", "alice", None)) == {
         "type": "welcome", "session_id": "s1", "user": "alice", "after": None}
-    payload = b'{"type":"TenantActive","owner":"alice","future_field":[1,2]}'
+    tenant = "0b6e4f5c-8a1e-4c59-9d59-7f3f1f3e2a10"
+    payload = b'{"type":"TenantActive","owner":"alice","tenant_id":"%b","future_field":[1,2]}' \
+        % tenant.encode()
     assert json.loads(event_frame(42, payload)) == {
         "type": "event", "seq": 42,
-        "event": {"type": "TenantActive", "owner": "alice", "future_field": [1, 2]}}
-    assert owner_of(payload) == "alice"
+        "event": {"type": "TenantActive", "owner": "alice", "tenant_id": tenant,
+                  "future_field": [1, 2]}}
+    assert routing_of(f"tenants.{tenant}.active", payload).owner == "alice"
 
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.ports import free_port
 from tenantctl.spawn import interrupts_deferred
-from tenantctl.nats_auth import NatsCredentials
 
 SERVICE_MODULES = {
     "api": "tenant_api",

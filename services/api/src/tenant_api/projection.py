@@ -11,10 +11,11 @@ from tenant_api import read_model
 from tenant_api.folding import fold_batch
 from tenant_contracts.codec import UndecodableEvent, decode_event
 from tenant_contracts.events import EventBase
+from tenant_contracts.poison import poison_reason
 
 log = logging.getLogger(__name__)
 
-StreamMessage = tuple[int, bytes]  # (stream seq, payload)
+StreamMessage = tuple[int, str, bytes]  # (stream seq, subject, payload)
 
 
 class OutOfStep(Exception):
@@ -25,13 +26,20 @@ class OutOfStep(Exception):
         self.applied_seq = applied_seq
 
 
-def _decode(seq: int, data: bytes) -> EventBase | None:
+def _decode(seq: int, subject: str, data: bytes) -> EventBase | None:
     try:
-        return decode_event(data)
+        event = decode_event(data)
     except UndecodableEvent as exc:
         # Poison: counted and skipped so that the projection never stops on it.
         log.warning("skipping undecodable event at seq %d: %s", seq, exc)
         return None
+    # A payload for another tenant than its subject's: whoever appended it may write
+    # that subject, not that tenant (the owner is checked against the row in the fold).
+    reason = poison_reason(subject, event, None)
+    if reason is not None:
+        log.warning("skipping poison event at seq %d: %s", seq, reason)
+        return None
+    return event
 
 
 def _consecutive(messages: list[StreamMessage], applied: int) -> list[StreamMessage]:
@@ -41,7 +49,7 @@ def _consecutive(messages: list[StreamMessage], applied: int) -> list[StreamMess
     so a gap means a lost delivery: applying past it would skip events for good.
     The caller sees that less was applied than it gave and starts over from there.
     """
-    for index, (seq, _) in enumerate(messages):
+    for index, (seq, _, _) in enumerate(messages):
         if seq != applied + 1 + index:
             return messages[:index]
     return messages
@@ -55,10 +63,10 @@ async def apply_batch(conn: asyncpg.Connection, messages: Sequence[StreamMessage
     """
     async with conn.transaction():
         applied = await read_model.applied_seq(conn, for_update=True)
-        fresh = _consecutive([(seq, data) for seq, data in messages if seq > applied], applied)
+        fresh = _consecutive([m for m in messages if m[0] > applied], applied)
         if not fresh:
             return applied
-        events = [(seq, _decode(seq, data)) for seq, data in fresh]
+        events = [(seq, _decode(seq, subject, data)) for seq, subject, data in fresh]
         ids = list({e.tenant_id for _, e in events if e is not None})
         # Only rows that exist are locked; a create handler claims its slug before it
         # inserts a brand-new row, so it never waits for us while we wait for it.

@@ -28,7 +28,7 @@ class StreamBatches:
         self.feed = OrderedFeed(nc, self._put, position=after, name=name)
 
     async def _put(self, seq: int, msg: Msg) -> None:
-        self._queue.put_nowait((seq, msg.data))
+        self._queue.put_nowait((seq, msg.subject, msg.data))
 
     def start(self) -> None:
         self.feed.start()

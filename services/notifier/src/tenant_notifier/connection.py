@@ -198,7 +198,7 @@ class _Run:
                             await replay.close()
                         replay = await self.sessions.open_replay(cursor)
                         self.stats.stream_replays += 1
-                    frames = await replay.read(visible)
+                    frames = await replay.read(visible, self.hub.routing_of)
                     cursor = replay.position
                 for frame in frames:
                     await self.conn.send(frame, text=True)

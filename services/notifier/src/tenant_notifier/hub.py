@@ -8,12 +8,13 @@ with no await in between, so no event can slip past unseen.
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenant_contracts.access import Principal
-from tenant_notifier.protocol import CLOSE_TOO_SLOW, NotAnEvent, event_frame, routing_of
+from tenant_notifier.protocol import CLOSE_TOO_SLOW, NotAnEvent, Routing, event_frame, routing_of
 from tenant_notifier.window import Entry, EventWindow
 
 
@@ -78,6 +79,12 @@ class Hub:
         stats.stream_last_seq = max(stats.stream_last_seq, stream_last_seq)
         self._by_owner: dict[str, set[Session]] = {}
         self._admins: set[Session] = set()
+        # Each tenant's owner as its TenantRequested recorded it (SPEC section 2). For a
+        # tenant requested before the window began, the first event seen teaches it: a
+        # forgery appended before any genuine event of that tenant since this notifier
+        # started would win; the api's read model, checked against the row, would not.
+        # One short string per tenant: memory grows with the tenant count, not events.
+        self._owners: dict[uuid.UUID, str] = {}
         self.pressure = False  # some live queue is half full: the feed should let writers run
 
     @property
@@ -88,19 +95,29 @@ class Hub:
         """The newest seq known to exist: a session without `after` starts past it."""
         return max(self.window.head, self.stats.stream_last_seq)
 
-    def ingest(self, seq: int, payload: bytes, trace_id: str | None = None) -> None:
+    def routing_of(self, subject: str, payload: bytes) -> Routing:
+        """Whose event this is, of which tenant; raises NotAnEvent for poison: not an
+        event, not on its tenant's subject, or claiming another owner than the tenant's."""
+        routing = routing_of(subject, payload)
+        recorded = self._owners.setdefault(routing.tenant_id, routing.owner)
+        if routing.owner != recorded:
+            raise NotAnEvent(f"owner {routing.owner!r} is not the tenant's owner {recorded!r}")
+        return routing
+
+    def ingest(self, seq: int, subject: str, payload: bytes,
+               trace_id: str | None = None) -> None:
         """One stream message, in stream order; raises NotAnEvent for poison (skipped).
         `trace_id` (protocol.trace_id_of) goes into the frame."""
         self.stats.stream_last_seq = max(self.stats.stream_last_seq, seq)
         if seq <= self.window.head:
             return  # redelivered after a consumer reset: already fanned out
         try:
-            routing = routing_of(payload)
+            routing = self.routing_of(subject, payload)
         except NotAnEvent:
             self.window.skip(seq)
             self.stats.poison_messages += 1
             raise
-        owner, tenant = routing.owner, routing.tenant_id
+        owner, tenant = routing.owner, str(routing.tenant_id)
         frame = event_frame(seq, payload, trace_id)
         self.window.append(Entry(seq, owner, frame, tenant))
         self.stats.events_received += 1

@@ -15,6 +15,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from tenant_contracts.events import EVENT_TYPES, TYPE_BY_SUFFIX
+from tenant_contracts.subjects import SUBJECT_PREFIX
+
 MAX_TENANT_FILTER = 100  # `tenant` parameters a session may give
 
 CLOSE_UNSUPPORTED_DATA = 1003  # a binary client frame
@@ -88,25 +91,37 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True):
 
     type: str
     owner: str
-    tenant_id: str = ""
+    tenant_id: uuid.UUID
 
 
 _routing_decoder = msgspec.json.Decoder(Routing)
+_SUFFIX_BY_TYPE = {str(t.__struct_config__.tag): t.suffix for t in EVENT_TYPES}
 
 
 class NotAnEvent(ValueError):
-    """A stream message that is not a JSON event object with an owner: a poison message."""
+    """A stream message that is not a JSON event object with an owner, or not on its
+    own tenant's subject: a poison message."""
 
 
-def owner_of(payload: bytes) -> str:
-    return routing_of(payload).owner
-
-
-def routing_of(payload: bytes) -> Routing:
+def routing_of(subject: str, payload: bytes) -> Routing:
+    """The payload's routing fields, once they agree with the subject it was stored on:
+    a principal may append on `tenants.*.<its suffixes>`, so the subject proves nothing
+    about whose tenant the payload names. Unknown types and suffixes pass (a newer
+    release's events), but a known one must match its counterpart."""
     try:
-        return _routing_decoder.decode(payload)
-    except msgspec.DecodeError as exc:  # also covers ValidationError
+        routing = _routing_decoder.decode(payload)
+    except msgspec.DecodeError as exc:
         raise NotAnEvent(str(exc)) from exc
+    parts = subject.split(".")
+    if len(parts) != 3 or parts[0] != SUBJECT_PREFIX or parts[1] != str(routing.tenant_id):
+        raise NotAnEvent(f"payload of tenant {routing.tenant_id} stored on {subject}")
+    known = TYPE_BY_SUFFIX.get(parts[2])
+    if known is not None and str(known.__struct_config__.tag) != routing.type:
+        raise NotAnEvent(f"{routing.type} stored on {subject}")
+    suffix = _SUFFIX_BY_TYPE.get(routing.type)
+    if suffix is not None and suffix != parts[2]:
+        raise NotAnEvent(f"{routing.type} stored on {subject}")
+    return routing
 
 
 _client_frame_decoder = msgspec.json.Decoder()

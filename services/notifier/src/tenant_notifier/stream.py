@@ -18,7 +18,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME
 from tenant_notifier.hub import Hub, Stats
-from tenant_notifier.protocol import NotAnEvent, event_frame, routing_of, trace_id_of
+from tenant_notifier.protocol import NotAnEvent, Routing, event_frame, trace_id_of
 from tenant_notifier.tracing import Tracing
 from tenant_notifier.window import EventWindow
 from tenant_stream.feed import OrderedFeed
@@ -68,7 +68,7 @@ class StreamFeed:
                                              seq + meta.num_pending)
         with self._tracing.fanning_out(seq, msg.subject, msg.headers):
             try:
-                self.hub.ingest(seq, msg.data, trace_id_of(msg.headers))
+                self.hub.ingest(seq, msg.subject, msg.data, trace_id_of(msg.headers))
             except NotAnEvent as exc:
                 # A poison message must never stop the feed: skip it, say where it is.
                 log.warning("skipping stream seq %d on %s: not an event (%s)",
@@ -120,7 +120,8 @@ class StreamReplay:
         sub = await js.pull_subscribe_bind(consumer=info.name, stream=STREAM_NAME)
         return cls(js, info.name, after, sub)
 
-    async def read(self, visible: Callable[[str, str], bool]) -> list[bytes]:
+    async def read(self, visible: Callable[[str, str], bool],
+                   routing_of: Callable[[str, bytes], Routing]) -> list[bytes]:
         """The next batch: frames of the visible events; advances `position`."""
         try:
             messages = await self._sub.fetch(self.BATCH, timeout=1.0)
@@ -133,10 +134,10 @@ class StreamReplay:
                 continue
             self.position = seq
             try:
-                routing = routing_of(msg.data)
+                routing = routing_of(msg.subject, msg.data)  # Hub.routing_of: poison checks
             except NotAnEvent:
                 continue  # poison: the live feed logs it; a replay just passes it by
-            if visible(routing.owner, routing.tenant_id):
+            if visible(routing.owner, str(routing.tenant_id)):
                 frames.append(event_frame(seq, msg.data, trace_id_of(msg.headers)))
         return frames
 
