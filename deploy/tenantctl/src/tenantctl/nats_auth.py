@@ -66,7 +66,11 @@ OPERATOR_API: tuple[str, ...] = (
     f"$JS.API.CONSUMER.MSG.NEXT.{_S}.*",  # `nats stream view` pulls from its own consumer
     "$JS.FC.>",
 )
-# A create on an existing consumer's name would edit it: keep off the provisioner's.
+# The notifier's replays pull from an unnamed consumer (the server names it).
+NOTIFIER_API: tuple[str, ...] = (f"$JS.API.CONSUMER.MSG.NEXT.{_S}.*",)
+# Pulling from the provisioner's consumer would steal its requests; a create on an
+# existing consumer's name would edit it.
+READER_DENY: tuple[str, ...] = (f"$JS.API.CONSUMER.MSG.NEXT.{_S}.{_P}",)
 OPERATOR_DENY: tuple[str, ...] = (
     f"$JS.API.CONSUMER.CREATE.{_S}.{_P}",
     f"$JS.API.CONSUMER.CREATE.{_S}.{_P}.>",
@@ -114,7 +118,8 @@ def permission_table() -> dict[str, Permissions]:
         "api": Permissions(publish=(*request_subjects(), *READ_API), subscribe=(INBOX,)),
         "provisioner": Permissions(publish=(*outcome_subjects(), *READ_API, *PROVISIONER_API),
                                    subscribe=(INBOX, advisory)),
-        "notifier": Permissions(publish=READ_API, subscribe=(INBOX,)),
+        "notifier": Permissions(publish=(*READ_API, *NOTIFIER_API), publish_deny=READER_DENY,
+                                subscribe=(INBOX,)),
         "operator": Permissions(publish=OPERATOR_API, publish_deny=OPERATOR_DENY,
                                 subscribe=(INBOX, ALL_SUBJECTS)),
         "admin": Permissions(publish=(">",), subscribe=(">",)),
