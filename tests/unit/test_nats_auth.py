@@ -16,6 +16,7 @@ from tenantctl.nats_auth import (
     PRINCIPALS,
     NatsCredentials,
     cli_options,
+    permission_markdown,
     permission_table,
     render_users,
     save_endpoint,
@@ -78,3 +79,8 @@ def test_nats_creds_without_a_data_dir_says_what_to_do(
         main(["nats-creds", "api", "--data-dir", str(tmp_path / "none")])
     assert done.value.code == 2
     assert "tenantctl dev" in capsys.readouterr().err
+
+
+def test_the_architecture_doc_shows_the_configured_table() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    assert permission_markdown() in doc

@@ -212,3 +212,16 @@ def cli_connection_options(url: str, credentials: NatsCredentials, principal: st
     if tls_ca:
         options += ["--tlsca", tls_ca]
     return options
+
+
+def permission_markdown() -> str:
+    """The table docs/architecture.md shows (a unit test keeps the two equal)."""
+    def cell(subjects: tuple[str, ...]) -> str:
+        return ", ".join(f"`{s}`" for s in subjects) or "nothing"
+
+    rows = ["| principal | may publish | never (deny) | may subscribe |",
+            "| --- | --- | --- | --- |"]
+    for name, p in permission_table().items():
+        rows.append(f"| `{name}` | {cell(p.publish)} | {cell(p.publish_deny)} | "
+                    f"{cell(p.subscribe)} |")
+    return "\n".join(rows) + "\n"
