@@ -30,7 +30,8 @@ async def provisioners(server: NatsServer, pg: PostgresCluster, tenants: int, pr
                        concurrency: int) -> float:
     env = {**os.environ, **server.env("provisioner"), "PROVISIONER_DATABASE_URL": pg.url(),
            "PROVISIONER_CONCURRENCY": str(concurrency), "LOG_LEVEL": "WARNING"}
-    running = [ServiceProcess("provisioner", env).start() for _ in range(processes)]
+    # a copy each: ServiceProcess picks each its own PROVISIONER_PORT in its env
+    running = [ServiceProcess("provisioner", dict(env)).start() for _ in range(processes)]
     nc = await nats.connect(**server.connect_options("admin"))
     try:
         js = nc.jetstream()
