@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nats
 from nats.js.api import StreamConfig
@@ -29,6 +30,7 @@ from tenant_contracts.codec import encode_event
 from tenant_contracts.events import EventBase, TenantProgress, TenantRequested
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
+from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import NatsCluster, NatsServer
 
 # "2m" is the server's default, written out so that the config says what it does.
@@ -45,8 +47,8 @@ def tenant_story(index: int, length: int) -> list[EventBase]:
                      for p in range(length - 1))]
 
 
-async def appends_per_second(url: str, replicas: int, appends: int) -> float:
-    nc = await nats.connect(url.split(","))  # one URL or the seed list
+async def appends_per_second(options: dict[str, Any], replicas: int, appends: int) -> float:
+    nc = await nats.connect(**options)  # admin: it appends requests and outcomes alike
     js = nc.jetstream(timeout=10)
     await js.add_stream(StreamConfig.from_response(stream_config(replicas)))
     stories = [tenant_story(i, 10) for i in range(appends // 10)]
@@ -63,22 +65,23 @@ async def appends_per_second(url: str, replicas: int, appends: int) -> float:
 
 
 @contextmanager
-def server(sync_interval: str, cluster: bool) -> Iterator[str]:
+def server(sync_interval: str, cluster: bool) -> Iterator[dict[str, Any]]:
     base = Path(tempfile.mkdtemp(prefix="bench-sync-interval-"))
     try:
         if cluster:
-            nodes = NatsCluster(base_dir=base)
+            nodes = NatsCluster(base_dir=base, auth=NatsCredentials.generate())
             for node in nodes.nodes:
                 node.sync_interval = sync_interval
             nodes.start(log_dir=base)
             try:
-                yield nodes.url
+                yield nodes.connect_options("admin")
             finally:
                 nodes.stop()
         else:
-            single = NatsServer(store_dir=base, sync_interval=sync_interval).start()
+            single = NatsServer(store_dir=base, sync_interval=sync_interval,
+                                auth=NatsCredentials.generate()).start()
             try:
-                yield single.url
+                yield single.connect_options("admin")
             finally:
                 single.stop()
     finally:
@@ -96,8 +99,9 @@ def main() -> None:
     for setting in SETTINGS:
         best = 0.0
         for _ in range(args.rounds):
-            with server(setting, args.cluster) as url:
-                best = max(best, asyncio.run(appends_per_second(url, replicas, args.appends)))
+            with server(setting, args.cluster) as options:
+                best = max(best, asyncio.run(appends_per_second(options, replicas,
+                                                                args.appends)))
         rates[setting] = best
         print(f"sync_interval {setting:>6}: {best:8.0f} appends/s", flush=True)
     default = rates["2m"]

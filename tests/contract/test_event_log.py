@@ -25,11 +25,11 @@ async def log(request: pytest.FixtureRequest) -> AsyncIterator[EventStore]:
         return
     if request.param == "one node":
         server: NatsServer = request.getfixturevalue("nats_server")
-        urls, replicas = [server.url], 1
+        options, replicas = server.connect_options("admin"), 1
     else:
         cluster: NatsCluster = request.getfixturevalue("nats_cluster")
-        urls, replicas = cluster.url.split(","), 3
-    nc = await nats.connect(urls)
+        options, replicas = cluster.connect_options("admin"), 3
+    nc = await nats.connect(**options)
     await ensure_stream(nc.jetstream(), replicas)
     yield EventLog(nc)
     await nc.close()

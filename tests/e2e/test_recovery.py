@@ -20,7 +20,8 @@ from tests.e2e.harness import Platform
 @pytest.fixture
 async def platform(fresh_database: str, admin_database_url: str) -> AsyncIterator[Platform]:
     with temporary_nats_server("tp-recovery-nats-") as server:
-        running = Platform(nats_url=server.url, database_url=fresh_database,
+        running = Platform(nats_url=server.url, nats_credentials=server.auth,
+                           database_url=fresh_database,
                            provisioner_database_url=admin_database_url).start()
         try:
             yield running
@@ -55,7 +56,7 @@ async def _create_until_active(platform: Platform) -> None:
 
 async def test_a_deleted_consumer_comes_back(platform: Platform) -> None:
     await _create_until_active(platform)
-    nc = await nats.connect(platform.nats_url)
+    nc = await nats.connect(**platform.nats_options())  # admin: it deletes
     try:
         await nc.jetstream().delete_consumer(STREAM_NAME, "provisioner")
         # Not ready (saying why) until the keeper has put it back, then ready again.
@@ -85,7 +86,7 @@ async def _consumer_exists(nc: nats.NATS) -> bool:
 async def test_a_deleted_stream_is_recreated_and_readiness_says_what_it_needs(
         platform: Platform) -> None:
     await _create_until_active(platform)
-    nc = await nats.connect(platform.nats_url)
+    nc = await nats.connect(**platform.nats_options())  # admin: it deletes
     try:
         await nc.jetstream().delete_stream(STREAM_NAME)
 

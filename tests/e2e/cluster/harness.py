@@ -59,7 +59,8 @@ class ClusterPlatform:
         for index in (1, 2):
             ports = {name: free_port() for name in SERVICES}
             config = PlatformConfig(
-                nats_url=self.cluster.url, database_url=self.database_url,
+                nats_url=self.cluster.url, nats_credentials=self.cluster.auth,
+                database_url=self.database_url,
                 provisioner_database_url=self.provisioner_database_url, jwt_secret=JWT_SECRET,
                 api_port=ports["api"], notifier_port=ports["notifier"],
                 extra_env={"STREAM_REPLICAS": "3", "PROVISIONER_PORT": str(ports["provisioner"]),
@@ -69,7 +70,7 @@ class ClusterPlatform:
                            "TENANT_QUOTA_PER_USER": "100000",
                            "RATE_LIMIT_CREATES_PER_MINUTE": "100000"})
             for name in SERVICES:
-                process = ServiceProcess(name, config.env(),
+                process = ServiceProcess(name, config.env(name),
                                          log_file=self.log_dir / f"{name}-{index}.log").start()
                 self.replicas.append(Replica(f"{name}-{index}", process, ports[name]))
         for replica in self.replicas:
@@ -250,7 +251,7 @@ class ResumingClient:
 
 
 async def admin_connection(cluster: NatsCluster) -> NatsClient:
-    return await nats.connect(cluster.url.split(","), max_reconnect_attempts=-1,
+    return await nats.connect(**cluster.connect_options("admin"), max_reconnect_attempts=-1,
                               reconnect_time_wait=0.2)
 
 

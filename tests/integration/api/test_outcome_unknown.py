@@ -15,7 +15,7 @@ from tenant_contracts.events import TenantActive, TenantProvisioning, TenantRequ
 from tenant_stream.event_log import EventLog
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster
-from tests.conftest import unique_database, wait_until
+from tests.conftest import nats_url_as, unique_database, wait_until
 from tests.integration.api.support import (
     Api,
     Provisioner,
@@ -36,7 +36,7 @@ def hanging_nats() -> Iterator[NatsServer]:
 @pytest.fixture
 async def api(hanging_nats: NatsServer, postgres: PostgresCluster) -> AsyncIterator[Api]:
     database = await unique_database(postgres, "hang")
-    async with running_api(settings(hanging_nats.url, database, append_deadline=1.0,
+    async with running_api(settings(nats_url_as(hanging_nats, "api"), database, append_deadline=1.0,
                                     pending_create_age=3.0)) as running:
         await running.create(new_user())  # warm: stream and consumer of the read model
         yield running
@@ -51,8 +51,8 @@ async def _post_while_hanging(api: Api, nats_server: NatsServer, body: dict[str,
         nats_server.resume()
 
 
-async def _requested(url: str, tenant_id: str) -> list[int]:
-    nc = await nats.connect(url)
+async def _requested(server: NatsServer, tenant_id: str) -> list[int]:
+    nc = await nats.connect(**server.connect_options("admin"))
     try:
         history = await EventLog(nc).history(uuid.UUID(tenant_id))
         return [seq for seq, e in history if isinstance(e, TenantRequested)]
@@ -75,7 +75,7 @@ async def test_the_same_key_answers_with_the_stored_tenant(api: Api,
     again = await api.client.post("/api/v1/tenants", json=body, headers=headers)
     assert again.status_code == 202, again.text
     assert again.json()["id"] == tenant_id
-    assert len(await _requested(hanging_nats.url, tenant_id)) == 1
+    assert len(await _requested(hanging_nats, tenant_id)) == 1
     assert (await api.get(user, tenant_id)).status_code == 200
 
 
@@ -86,7 +86,7 @@ async def test_the_same_body_without_a_key_is_not_a_slug_conflict(
     again = await api.client.post("/api/v1/tenants", json=body, headers=auth(user))
     assert again.status_code == 202, again.text
     assert again.json()["id"] == tenant_id
-    assert len(await _requested(hanging_nats.url, tenant_id)) == 1
+    assert len(await _requested(hanging_nats, tenant_id)) == 1
     # Someone else asking for that slug meanwhile is told the truth: it is taken.
     other = await api.client.post("/api/v1/tenants", json=body, headers=auth(new_user()))
     assert other.status_code == 409
@@ -102,7 +102,7 @@ async def test_a_client_that_never_returns_still_finds_its_tenant(
         return (await api.get(user, tenant_id)).status_code == 200
 
     await wait_until(found, timeout=20)  # the sweeper finished the create
-    assert len(await _requested(hanging_nats.url, tenant_id)) == 1
+    assert len(await _requested(hanging_nats, tenant_id)) == 1
 
 
 async def test_a_keyed_patch_retried_after_a_503_is_applied_once(
@@ -110,7 +110,7 @@ async def test_a_keyed_patch_retried_after_a_503_is_applied_once(
 
     user = new_user()
     tenant = await api.create(user)
-    nc = await nats.connect(hanging_nats.url)
+    nc = await nats.connect(**hanging_nats.connect_options("admin"))
     try:
         provisioner = Provisioner(nc)
         await provisioner.append(tenant, TenantProvisioning, attempt=1)
@@ -127,7 +127,7 @@ async def test_a_keyed_patch_retried_after_a_503_is_applied_once(
     assert first.status_code == 503, first.text
     again = await api.client.patch(path, json={"plan": "pro"}, headers=headers)
     assert again.status_code == 202, again.text
-    nc = await nats.connect(hanging_nats.url)
+    nc = await nats.connect(**hanging_nats.connect_options("admin"))
     try:
         history = await EventLog(nc).history(uuid.UUID(tenant["id"]))
     finally:
