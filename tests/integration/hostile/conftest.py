@@ -43,7 +43,8 @@ async def hostile_database(postgres: PostgresCluster) -> str:
 @pytest.fixture(scope="package")
 def platform(hostile_nats: NatsServer, hostile_database: str) -> Iterator[Platform]:
     running = Platform(
-        nats_url=hostile_nats.url, database_url=hostile_database,
+        nats_url=hostile_nats.url, nats_credentials=hostile_nats.auth,
+        database_url=hostile_database,
         provisioner_database_url="unused",
         extra_env={"HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
                    "HTTP_IDLE_TIMEOUT_SECONDS": str(IDLE_TIMEOUT_SECONDS)},

@@ -23,7 +23,7 @@ def connect(platform: Platform, query: str, headers: list[tuple[bytes, bytes]] |
 
 
 async def stream_head(platform: Platform) -> int:
-    nc = await nats.connect(platform.nats_url)
+    nc = await nats.connect(**platform.nats_options())
     try:
         return int((await nc.jetstream().stream_info(STREAM_NAME)).state.last_seq)
     finally:

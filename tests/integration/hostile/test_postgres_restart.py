@@ -44,7 +44,8 @@ async def running(cluster: PostgresCluster, restart_nats: NatsServer) -> AsyncIt
     if not (cluster.data_dir / "postmaster.pid").exists():
         cluster.start()  # a failed test may have left it stopped
     platform = Platform(
-        nats_url=restart_nats.url, database_url=await unique_database(cluster, "restart"),
+        nats_url=restart_nats.url, nats_credentials=restart_nats.auth,
+        database_url=await unique_database(cluster, "restart"),
         provisioner_database_url=cluster.url("postgres"),
         extra_env={"PROVISIONER_BACKOFF_SECONDS": "0.5,1,1,1,1,1,1,1,1,1"})
     await asyncio.to_thread(platform.start, "api", "provisioner")
