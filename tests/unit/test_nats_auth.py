@@ -84,3 +84,12 @@ def test_nats_creds_without_a_data_dir_says_what_to_do(
 def test_the_architecture_doc_shows_the_configured_table() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
     assert permission_markdown() in doc
+
+
+def test_the_kubernetes_config_carries_the_same_principals() -> None:
+    from pathlib import Path
+
+    from tenantctl.nats_auth import render_k8s_auth
+
+    conf = Path(__file__).parents[2] / "deploy" / "k8s" / "nats" / "auth.conf"
+    assert conf.read_text() == render_k8s_auth()

@@ -20,7 +20,7 @@ from tests.conftest import wait_until
 from tests.unit.k8s import nats_config as conf
 from tests.unit.k8s.render import by_kind, container_env, rendered, workload
 
-PRINCIPALS = {"api", "provisioner", "notifier", "operator", "admin"}
+PRINCIPALS = {"api", "provisioner", "notifier", "mailer", "operator", "admin"}
 READ_API = {"$JS.API.INFO", "$JS.API.STREAM.INFO.TENANTS", "$JS.API.STREAM.MSG.GET.TENANTS",
             "$JS.API.DIRECT.GET.TENANTS.>", "$JS.API.CONSUMER.CREATE.TENANTS"}
 

@@ -13,7 +13,9 @@ Why these subjects:
 - readers follow the stream with unnamed ephemeral consumers (the 5-token
   CONSUMER.CREATE.TENANTS subject) and answer their flow control ($JS.FC);
 - JetStream API replies and push deliveries land in the client's `_INBOX.>`.
-No principal answers requests, so none needs `allow_responses`.
+The notifier answers the mailer's presence questions (`allow_responses`: it may
+publish to the asker's inbox only while answering); the provisioner publishes its
+heartbeat for the api's operations view.
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from pathlib import Path
 from tenant_contracts.events import EVENT_TYPES, REQUEST_TYPES
 from tenant_contracts.subjects import ALL_SUBJECTS, STREAM_NAME, SUBJECT_PREFIX
 
-PRINCIPALS: tuple[str, ...] = ("api", "provisioner", "notifier", "operator", "admin")
+PRINCIPALS: tuple[str, ...] = ("api", "provisioner", "notifier", "mailer", "operator", "admin")
 PROVISIONER_CONSUMER = "provisioner"  # the provisioner's default durable (PROVISIONER_CONSUMER)
+MAILER_CONSUMER = "mailer"  # the mailer's default durable (MAILER_CONSUMER)
+HEARTBEAT = "ops.provisioner.heartbeat"  # tenant_contracts.heartbeat.HEARTBEAT_SUBJECT
+PRESENCE = "presence.sessions"  # tenant_contracts.presence.PRESENCE_SUBJECT
 CREDENTIALS_FILE = "nats-auth.json"
 
 _S = STREAM_NAME
@@ -77,15 +82,20 @@ OPERATOR_DENY: tuple[str, ...] = (
     f"$JS.API.CONSUMER.MSG.NEXT.{_S}.{_P}",
 )
 
-PROVISIONER_API: tuple[str, ...] = (
-    f"$JS.API.CONSUMER.CREATE.{_S}.{_P}",
-    f"$JS.API.CONSUMER.CREATE.{_S}.{_P}.>",
-    f"$JS.API.CONSUMER.DURABLE.CREATE.{_S}.{_P}",
-    f"$JS.API.CONSUMER.INFO.{_S}.{_P}",
-    f"$JS.API.CONSUMER.MSG.NEXT.{_S}.{_P}",
-    f"$JS.ACK.{_S}.{_P}.>",
-    f"$JS.ACK.*.*.{_S}.{_P}.>",  # the v2 ack subject ($JS.ACK.<domain>.<account>.…)
-)
+def durable_api(consumer: str) -> tuple[str, ...]:
+    """Create (when missing), read and acknowledge one's own durable consumer."""
+    return (
+        f"$JS.API.CONSUMER.CREATE.{_S}.{consumer}",
+        f"$JS.API.CONSUMER.CREATE.{_S}.{consumer}.>",
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{_S}.{consumer}",
+        f"$JS.API.CONSUMER.INFO.{_S}.{consumer}",
+        f"$JS.API.CONSUMER.MSG.NEXT.{_S}.{consumer}",
+        f"$JS.ACK.{_S}.{consumer}.>",
+        f"$JS.ACK.*.*.{_S}.{consumer}.>",  # the v2 ack subject ($JS.ACK.<domain>.<account>.…)
+    )
+
+
+PROVISIONER_API = durable_api(_P)
 
 
 def request_subjects() -> tuple[str, ...]:
@@ -102,24 +112,37 @@ class Permissions:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
     publish_deny: tuple[str, ...] = ()
+    answers_requests: bool = False  # allow_responses: reply to what it received, only
 
     def as_config(self) -> dict[str, object]:
         """The nats-server `permissions` map (its config syntax accepts JSON)."""
         publish: dict[str, list[str]] = {"allow": list(self.publish)}
         if self.publish_deny:
             publish["deny"] = list(self.publish_deny)
-        return {"publish": publish, "subscribe": {"allow": list(self.subscribe)}}
+        config: dict[str, object] = {"publish": publish,
+                                     "subscribe": {"allow": list(self.subscribe)}}
+        if self.answers_requests:
+            config["allow_responses"] = True
+        return config
 
 
 def permission_table() -> dict[str, Permissions]:
     """Every principal's permissions, as configured locally and on Kubernetes."""
     advisory = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{_S}.{_P}"
     return {
-        "api": Permissions(publish=(*request_subjects(), *READ_API), subscribe=(INBOX,)),
-        "provisioner": Permissions(publish=(*outcome_subjects(), *READ_API, *PROVISIONER_API),
+        # The operations view reads the provisioner's consumer info and heartbeats.
+        "api": Permissions(publish=(*request_subjects(), *READ_API,
+                                    f"$JS.API.CONSUMER.INFO.{_S}.{_P}"),
+                           subscribe=(INBOX, HEARTBEAT)),
+        "provisioner": Permissions(publish=(*outcome_subjects(), *READ_API, *PROVISIONER_API,
+                                            HEARTBEAT),
                                    subscribe=(INBOX, advisory)),
         "notifier": Permissions(publish=(*READ_API, *NOTIFIER_API), publish_deny=READER_DENY,
-                                subscribe=(INBOX,)),
+                                subscribe=(INBOX, PRESENCE), answers_requests=True),
+        # Reads the tenant's history, its own durable consumer, and asks the notifiers
+        # whether an owner is watching; appends nothing.
+        "mailer": Permissions(publish=(*READ_API, *durable_api(MAILER_CONSUMER), PRESENCE),
+                              publish_deny=READER_DENY, subscribe=(INBOX,)),
         "operator": Permissions(publish=OPERATOR_API, publish_deny=OPERATOR_DENY,
                                 subscribe=(INBOX, ALL_SUBJECTS)),
         "admin": Permissions(publish=(">",), subscribe=(">",)),
@@ -225,3 +248,18 @@ def permission_markdown() -> str:
         rows.append(f"| `{name}` | {cell(p.publish)} | {cell(p.publish_deny)} | "
                     f"{cell(p.subscribe)} |")
     return "\n".join(rows) + "\n"
+
+
+K8S_HEADER = """\
+# The NATS principals (SPEC section 2) and what each may publish and subscribe:
+# generated from tenantctl.nats_auth (the same table as tenantctl's local servers;
+# tests/unit/test_nats_auth.py keeps this file equal to it). Each password is an
+# environment variable of the nats container, filled from the Secret `nats-users`
+# (nats-server expands $NAME from the environment); no password is written here.
+"""
+
+
+def render_k8s_auth() -> str:
+    """deploy/k8s/nats/auth.conf: `python -c 'from tenantctl.nats_auth import *;
+    print(render_k8s_auth(), end="")' > deploy/k8s/nats/auth.conf`."""
+    return K8S_HEADER + render_users({n: f"${n.upper()}_NATS_PASSWORD" for n in PRINCIPALS})
