@@ -12,6 +12,7 @@ from tenant_api.limits import Limits
 from tenantctl.nats_server import NatsServer
 from tenantctl.ports import free_port
 from tenantctl.services import wait_http_ok
+from tests.conftest import nats_url_as
 from tests.integration.api.support import (
     Api,
     auth,
@@ -32,7 +33,7 @@ async def _held(api: Api, user: str) -> int:
 
 async def test_quota_exact_under_twenty_concurrent_creates(api_nats: NatsServer,
                                                            api_database: str) -> None:
-    config = settings(api_nats.url, api_database, limits=Limits(quota_per_user=3))
+    config = settings(nats_url_as(api_nats, "api"), api_database, limits=Limits(quota_per_user=3))
     async with running_api(config) as api:
         user = new_user()
         responses = await asyncio.gather(*(
@@ -50,7 +51,7 @@ async def test_quota_exact_under_twenty_concurrent_creates(api_nats: NatsServer,
 
 
 async def test_admins_are_exempt_from_the_quota(api_nats: NatsServer, api_database: str) -> None:
-    config = settings(api_nats.url, api_database, limits=Limits(quota_per_user=1))
+    config = settings(nats_url_as(api_nats, "api"), api_database, limits=Limits(quota_per_user=1))
     async with running_api(config) as api:
         admin = f"admin-{uuid.uuid4().hex[:8]}"
         for _ in range(3):
@@ -60,7 +61,7 @@ async def test_admins_are_exempt_from_the_quota(api_nats: NatsServer, api_databa
 
 
 async def test_a_plan_has_its_own_quota(api_nats: NatsServer, api_database: str) -> None:
-    config = settings(api_nats.url, api_database,
+    config = settings(nats_url_as(api_nats, "api"), api_database,
                       limits=Limits(quota_per_user=1, quota_per_plan={"pro": 2}))
     async with running_api(config) as api:
         user = new_user()
@@ -72,7 +73,7 @@ async def test_a_plan_has_its_own_quota(api_nats: NatsServer, api_database: str)
 
 async def test_a_replay_is_not_refused_at_the_quota(api_nats: NatsServer,
                                                     api_database: str) -> None:
-    config = settings(api_nats.url, api_database,
+    config = settings(nats_url_as(api_nats, "api"), api_database,
                       limits=Limits(quota_per_user=1, creates_per_minute=1))
     async with running_api(config) as api:
         user = new_user()
@@ -88,7 +89,7 @@ async def test_a_replay_is_not_refused_at_the_quota(api_nats: NatsServer,
 
 async def test_rate_limit_answers_429_with_retry_after(api_nats: NatsServer,
                                                        api_database: str) -> None:
-    config = settings(api_nats.url, api_database,
+    config = settings(nats_url_as(api_nats, "api"), api_database,
                       limits=Limits(quota_per_user=100, creates_per_minute=4))
     async with running_api(config) as api:
         user = new_user()
@@ -108,7 +109,7 @@ async def test_rate_limit_answers_429_with_retry_after(api_nats: NatsServer,
 async def test_quota_holds_across_two_api_processes(api_nats: NatsServer,
                                                     api_database: str) -> None:
     limits = {"TENANT_QUOTA_PER_USER": "5", "RATE_LIMIT_CREATES_PER_MINUTE": "100"}
-    replicas = [RunningApi(_env(api_nats.url, api_database, free_port()) | limits)
+    replicas = [RunningApi(_env(api_nats, api_database, free_port()) | limits)
                 for _ in range(2)]
     try:
         for replica in replicas:

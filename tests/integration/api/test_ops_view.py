@@ -24,7 +24,7 @@ from tenant_contracts.heartbeat import HEARTBEAT_SUBJECT, ProvisionerHeartbeat
 from tenant_contracts.subjects import REQUEST_SUBJECTS, STREAM_NAME
 from tenant_contracts.tenant import STAGES
 from tenantctl.nats_server import NatsServer, temporary_nats_server
-from tests.conftest import wait_until
+from tests.conftest import nats_url_as, wait_until
 from tests.integration.api.support import Api, Provisioner, auth, running_api, settings
 
 ADMIN = auth("ops-admin", "admin")
@@ -41,14 +41,14 @@ def ops_nats() -> Iterator[NatsServer]:
 
 @pytest.fixture
 async def ops_api(ops_nats: NatsServer, fresh_database: str) -> AsyncIterator[Api]:
-    async with running_api(settings(ops_nats.url, fresh_database)) as api:
+    async with running_api(settings(nats_url_as(ops_nats, "api"), fresh_database)) as api:
         yield api
 
 
 @pytest.fixture
 async def stream(ops_api: Api, ops_nats: NatsServer) -> AsyncIterator[dict[str, Any]]:
     """Tenants in known states, and the provisioner's consumer (no provisioner runs)."""
-    nc = await nats.connect(ops_nats.url)
+    nc = await nats.connect(**ops_nats.connect_options("admin"))
     js = nc.jetstream()
     await js.add_consumer(STREAM_NAME, ConsumerConfig(
         durable_name="provisioner", filter_subjects=list(REQUEST_SUBJECTS),

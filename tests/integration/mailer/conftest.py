@@ -22,7 +22,7 @@ def own_nats() -> Iterator[NatsServer]:
 
 @pytest.fixture
 async def js(own_nats: NatsServer) -> AsyncIterator[JetStreamContext]:
-    client = await nats.connect(own_nats.url)
+    client = await nats.connect(**own_nats.connect_options("admin"))
     await ensure_stream(client.jetstream(), replicas=1)
     yield client.jetstream()
     await client.close()
@@ -46,7 +46,7 @@ async def start_mailer(own_nats: NatsServer, sink: MailSink, js: JetStreamContex
     started: list[MailerProcess] = []
 
     def start(**env: str) -> MailerProcess:
-        process = MailerProcess(own_nats.url, sink.url, env).start()
+        process = MailerProcess(own_nats.env("mailer"), sink.url, env).start()
         started.append(process)
         return process
 

@@ -21,7 +21,7 @@ ADMIN = "admin@acme.test"
 
 @dataclass
 class MailerProcess:
-    nats_url: str
+    nats_env: dict[str, str]  # NATS_URL and the mailer principal's credentials
     smtp_url: str
     env: dict[str, str] = field(default_factory=dict)
     log_file: Path = field(default_factory=lambda: Path(
@@ -29,8 +29,8 @@ class MailerProcess:
     service: ServiceProcess | None = None
 
     def start(self) -> MailerProcess:
-        env = dict(os.environ) | {
-            "NATS_URL": self.nats_url, "SMTP_URL": self.smtp_url, "PYTHONUNBUFFERED": "1",
+        env = dict(os.environ) | self.nats_env | {
+            "SMTP_URL": self.smtp_url, "PYTHONUNBUFFERED": "1",
             # short, so that a crash's redelivery and an SMTP outage's retries are quick
             "MAILER_ACK_WAIT_SECONDS": "3", "MAILER_BACKOFF_SECONDS": "0.2,0.5,1",
             "MAILER_PRESENCE_WAIT_SECONDS": "0.5"} | self.env

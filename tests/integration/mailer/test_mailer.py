@@ -59,7 +59,7 @@ async def test_no_owner_email_while_a_session_is_open(
         two_mailers: list[MailerProcess], events: Events, sink: MailSink, own_nats: NatsServer,
         js: JetStreamContext) -> None:
     owner, email = _user()
-    notifiers = [NotifierProcess(own_nats.url).start() for _ in range(2)]
+    notifiers = [NotifierProcess(own_nats.url, own_nats.auth).start() for _ in range(2)]
     try:
         # The session is on the second replica: the answer must come from whichever holds it.
         async with Client(notifiers[1].url(token(owner))) as client:
