@@ -4,7 +4,10 @@
 
 Starts its own nats-server and PostgreSQL, appends each tenant's whole happy
 path through the contract (7 events: requested, provisioning, 4 x progress,
-active), then runs `tenantctl projections rebuild` exactly as an operator would.
+active), then runs `tenantctl projections rebuild` exactly as an operator would,
+and beside it, in the same run, the limit: a raw nats-py ordered consumer that
+reads the same stream and decodes each event, with no database. It prints both
+rates and their ratio (goal: rebuild >= 0.9x the raw read).
 """
 
 from __future__ import annotations
@@ -12,14 +15,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import subprocess
 import sys
+import time
 import uuid
 
 import nats
 from nats.js.api import StreamConfig
 
-from tenant_contracts.codec import encode_event
+from tenant_contracts.codec import decode_event, encode_event
 from tenant_contracts.events import (
     EventBase,
     TenantActive,
@@ -62,6 +67,34 @@ async def append_all(server: NatsServer, tenants: int) -> int:
     return count
 
 
+async def raw_read(nats_url: str, events: int) -> float:
+    """Seconds for an ordered push consumer to deliver and decode every event."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    done = asyncio.Event()
+    count = 0
+
+    async def on_message(msg: nats.aio.msg.Msg) -> None:
+        nonlocal count
+        decode_event(msg.data)
+        count += 1
+        if count == events:
+            done.set()
+
+    started = time.monotonic()
+    sub = await js.subscribe(">", stream=STREAM_NAME, ordered_consumer=True, cb=on_message,
+                             pending_msgs_limit=-1, pending_bytes_limit=-1)
+    await asyncio.wait_for(done.wait(), 600)
+    seconds = time.monotonic() - started
+    await sub.unsubscribe()
+    await nc.close()
+    return seconds
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=3000)
@@ -79,8 +112,17 @@ def measure(server: NatsServer, tenants: int) -> None:
         env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), **server.env("api")}
         for run in (1, 2):
             print(f"run {run}: ", end="", flush=True)
-            subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],
-                           env=env, check=True)
+            out = subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],
+                                 env=env, check=True, capture_output=True, text=True).stdout
+            print(out.strip(), flush=True)
+            found = re.search(r"\(([\d.]+) events/s\)", out)
+            if found is None:
+                raise SystemExit("the rebuild no longer reports its rate")
+            rebuild = float(found.group(1))  # its own clock: without the interpreter's start
+            raw = events / asyncio.run(raw_read(nats_url, events))
+            print(f"  rebuild {rebuild:,.0f} events/s | raw ordered read + "
+                  f"decode {raw:,.0f} events/s | ratio {rebuild / raw:.2f} (goal >= 0.9) | "
+                  f"{load_average()}", flush=True)
     finally:
         cluster.remove()
 
