@@ -187,9 +187,10 @@ class Fanout:
         urls = []
         for user, count in tabs.items():
             token = mint_token(SECRET, user)
-            urls += [(f"ws://127.0.0.1:{port}/ws?access_token={token}", "-")] * count
+            urls += [(f"ws://127.0.0.1:{port}/ws?access_token={token}&batch=1", "-")] * count
         admin = mint_token(SECRET, "bench-admin", ["admin"])
-        return urls + [(f"ws://127.0.0.1:{port}/ws?access_token={admin}", "-")] * self.admins
+        admin_url = f"ws://127.0.0.1:{port}/ws?access_token={admin}&batch=1"
+        return urls + [(admin_url, "-")] * self.admins
 
     def centrifugo_sessions(self, port: int, sessions: int) -> list[tuple[str, str]]:
         url = f"ws://127.0.0.1:{port}/connection/websocket"
