@@ -11,6 +11,7 @@ from tenant_notifier.protocol import (
     BadConnect,
     ConnectParams,
     event_frame,
+    events_frame,
     judge_client_frame,
     parse_connect,
     routing_of,
@@ -91,3 +92,15 @@ def test_tenant_parameters_are_canonical_ids_and_repeatable() -> None:
     assert parse_connect("/ws?access_token=t", {}).tenants is None
     with pytest.raises(BadConnect):
         parse_connect("/ws?access_token=t&tenant=acme", {})
+
+
+def test_batch_is_asked_for_with_batch_1_only() -> None:
+    assert parse_connect("/ws?access_token=t&batch=1", {}).batch
+    assert not parse_connect("/ws?access_token=t&batch=0", {}).batch
+    assert not parse_connect("/ws?access_token=t", {}).batch
+
+
+def test_an_events_frame_holds_the_event_frames_as_they_are() -> None:
+    frames = [event_frame(4, b'{"a":1}'), event_frame(5, b'{"b":2}', "0" * 31 + "1")]
+    assert json.loads(events_frame(frames)) == {
+        "type": "events", "items": [json.loads(frame) for frame in frames]}

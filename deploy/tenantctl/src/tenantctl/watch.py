@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+from typing import Any
 from urllib.parse import urlencode
 
 import websockets
@@ -25,18 +26,27 @@ def describe(frame: dict[str, object]) -> str:
     return f"{frame['seq']:>6} {event['type']:<24} {event['tenant_id']}{detail}"
 
 
+def unfold(frame: dict[str, Any]) -> list[dict[str, Any]]:
+    """The frames one message carries: an `events` frame holds several, in stream order."""
+    if frame.get("type") == "events" and isinstance(frame.get("items"), list):
+        return [item for item in frame["items"] if isinstance(item, dict)]
+    return [frame]
+
+
 async def watch(url: str, token: str, after: int | None, until: str | None,
                 tenant: str | None) -> int:
-    query = {"access_token": token} | ({"after": str(after)} if after is not None else {})
+    # batch=1: when behind, several event frames come as one `events` frame (unfolded here).
+    query = {"access_token": token, "batch": "1"} | (
+        {"after": str(after)} if after is not None else {})
     async with websockets.connect(f"{url}?{urlencode(query)}") as socket:
         async for message in socket:
-            frame = json.loads(message)
-            event = frame.get("event") or {}
-            if tenant and frame.get("type") == "event" and event.get("tenant_id") != tenant:
-                continue
-            print(describe(frame), flush=True)
-            if until and event.get("type") == until:
-                return 0
+            for frame in unfold(json.loads(message)):
+                event = frame.get("event") or {}
+                if tenant and frame.get("type") == "event" and event.get("tenant_id") != tenant:
+                    continue
+                print(describe(frame), flush=True)
+                if until and event.get("type") == until:
+                    return 0
     print(f"closed: {socket.close_code} {socket.close_reason}", file=sys.stderr)
     return 1
 

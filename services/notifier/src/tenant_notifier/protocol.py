@@ -72,6 +72,13 @@ def event_frame(seq: int, payload: bytes, trace_id: str | None = None) -> bytes:
         seq, payload, trace_id.encode())
 
 
+def events_frame(frames: list[bytes]) -> bytes:
+    """Several event frames, in order, as one message: `{"type":"events","items":[...]}`.
+    Sent only to a session that asked for it (`batch=1`), and only when more than one
+    frame waits: a session that is behind gets one WebSocket message instead of many."""
+    return b'{"type":"events","items":[%b]}' % b",".join(frames)
+
+
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}")
 _NO_TRACE = "0" * 32
 
@@ -147,6 +154,7 @@ class ConnectParams(msgspec.Struct, frozen=True, kw_only=True):
     after: int | None  # None: live from the moment of connecting
     # `tenant=<id>` (repeatable): only these tenants' events; None: every visible one
     tenants: frozenset[str] | None = None
+    batch: bool = False  # `batch=1`: frames queued together may come as one `events` frame
 
 
 def parse_connect(path: str, headers: Mapping[str, str]) -> ConnectParams:
@@ -167,7 +175,8 @@ def parse_connect(path: str, headers: Mapping[str, str]) -> ConnectParams:
             raise BadConnect(f"after must be an integer in 0..{MAX_SEQ} (a stream seq)")
         after = int(raw_after)
     return ConnectParams(token=token or None, after=after,
-                         tenants=_tenants(query.get("tenant")))
+                         tenants=_tenants(query.get("tenant")),
+                         batch=_last(query.get("batch")) == "1")
 
 
 def _tenants(values: list[str] | None) -> frozenset[str] | None:

@@ -96,6 +96,7 @@ export class LiveConnection {
     url.searchParams.set("access_token", this.token);
     url.searchParams.set("after", String(this.after ?? 0));
     for (const id of this.tenants) url.searchParams.append("tenant", id);
+    url.searchParams.set("batch", "1"); // a page that is behind gets `events` frames (see #receive)
     this.onState({ state: this.#failures ? "reconnecting" : "connecting" });
     const socket = new WebSocket(url);
     this.#socket = socket;
@@ -117,7 +118,16 @@ export class LiveConnection {
     if (frame.type === "welcome") {
       this.#failures = 0;
       this.onState({ state: "live" });
-    } else if (frame.type === "event" && typeof frame.seq === "number") {
+    } else if (frame.type === "events" && Array.isArray(frame.items)) {
+      // Several event frames in stream order, sent as one message when the page was behind.
+      for (const item of frame.items) this.#event(item);
+    } else {
+      this.#event(frame);
+    }
+  }
+
+  #event(frame) {
+    if (frame?.type === "event" && typeof frame.seq === "number") {
       // Advance first: a frame that breaks the page must not be asked for again forever.
       if (frame.seq > (this.after ?? 0)) this.after = frame.seq;
       try {
