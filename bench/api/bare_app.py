@@ -29,8 +29,9 @@ async def healthz() -> str:
 
 def main() -> None:
     limits = HttpLimits()
-    uvicorn.run(Litestar([create, healthz]), host="127.0.0.1", port=int(sys.argv[1]), log_config=None,
-                log_level="warning", access_log=False, proxy_headers=True, server_header=False,
+    uvicorn.run(Litestar([create, healthz]), host="127.0.0.1", port=int(sys.argv[1]),
+                log_config=None, log_level="warning", access_log=False, proxy_headers=True,
+                server_header=False,
                 http=guarded_http_protocol(limits), ws="none",
                 timeout_keep_alive=cast(int, limits.idle_timeout))
 

@@ -30,18 +30,18 @@ import nats
 from nats.js.api import StreamConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from procstat import load_average, pin, tool  # noqa: E402
+from procstat import load_average, pin, tool
 
-from tenant_contracts.access import Principal  # noqa: E402
-from tenant_contracts.codec import encode_event  # noqa: E402
-from tenant_contracts.events import TenantRequested  # noqa: E402
-from tenant_contracts.stream import stream_config  # noqa: E402
-from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject  # noqa: E402
-from tenantctl.nats_server import temporary_nats_server  # noqa: E402
-from tenantctl.ports import free_port  # noqa: E402
-from tenantctl.postgres import PostgresCluster, create_database  # noqa: E402
-from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok  # noqa: E402
-from tenantctl.tokens import mint_token  # noqa: E402
+from tenant_contracts.access import Principal
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import TenantRequested
+from tenant_contracts.stream import stream_config
+from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
+from tenantctl.nats_server import temporary_nats_server
+from tenantctl.ports import free_port
+from tenantctl.postgres import PostgresCluster, create_database
+from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
+from tenantctl.tokens import mint_token
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256!"
 SERVER_CORE, CLIENT_CORE = 0, 1

@@ -22,6 +22,7 @@ import time
 import uuid
 
 import nats
+from nats.aio.msg import Msg
 from nats.js.api import StreamConfig
 
 from tenant_contracts.codec import decode_event, encode_event
@@ -74,7 +75,7 @@ async def raw_read(nats_url: str, events: int) -> float:
     done = asyncio.Event()
     count = 0
 
-    async def on_message(msg: nats.aio.msg.Msg) -> None:
+    async def on_message(msg: Msg) -> None:
         nonlocal count
         decode_event(msg.data)
         count += 1

@@ -37,16 +37,16 @@ import nats
 from nats.js.api import StreamConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from procstat import cpu_seconds, load_average, pin, rss_bytes, tool  # noqa: E402
+from procstat import cpu_seconds, load_average, pin, rss_bytes, tool
 
-from tenant_contracts.codec import encode_event  # noqa: E402
-from tenant_contracts.events import TenantProgress, TenantRequested  # noqa: E402
-from tenant_contracts.stream import stream_config  # noqa: E402
-from tenant_contracts.subjects import append_headers, event_subject  # noqa: E402
-from tenantctl.nats_server import temporary_nats_server  # noqa: E402
-from tenantctl.ports import free_port  # noqa: E402
-from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok  # noqa: E402
-from tenantctl.tokens import mint_token  # noqa: E402
+from tenant_contracts.codec import encode_event
+from tenant_contracts.events import TenantProgress, TenantRequested
+from tenant_contracts.stream import stream_config
+from tenant_contracts.subjects import append_headers, event_subject
+from tenantctl.nats_server import temporary_nats_server
+from tenantctl.ports import free_port
+from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
+from tenantctl.tokens import mint_token
 
 SECRET = "bench-secret-that-is-long-enough-for-hs256!"
 SERVER_CORE, CLIENT_CORE = 0, 1
@@ -242,9 +242,7 @@ class Fanout:
                     "publication_data_mode": {"enabled": True,
                                               "channels_header": "centrifugo-channels"}}}],
         }
-        (workdir / "config.json").write_text(json.dumps(config))
-        proc = subprocess.Popen([tool("centrifugo"), "--config", "config.json"], cwd=workdir,
-                                stdout=open(workdir / "log", "wb"), stderr=subprocess.STDOUT)
+        proc = start_centrifugo(workdir, config)
         try:
             wait_http_ok(f"http://127.0.0.1:{port}/health", 30)
             pin(proc.pid, SERVER_CORE)
@@ -260,12 +258,20 @@ class Fanout:
             proc.wait(timeout=15)
 
 
+def start_centrifugo(workdir: Path, config: dict[str, object]) -> subprocess.Popen[bytes]:
+    (workdir / "config.json").write_text(json.dumps(config))
+    with open(workdir / "log", "wb") as log:
+        return subprocess.Popen([tool("centrifugo"), "--config", "config.json"], cwd=workdir,
+                                stdout=log, stderr=subprocess.STDOUT)
+
+
 def ratios(ours: Result, peer: Result) -> str:
     def r(a: float, b: float) -> str:
         return f"{a / b:.2f}x" if b else "n/a"
-    return (f"ratio (notifier / centrifugo): CPU per frame {r(ours.cpu_us_per_frame, peer.cpu_us_per_frame)}"
-            f" (goal <= 1) | frames/s {r(ours.frames_per_second, peer.frames_per_second)}"
-            f" | p50 {r(ours.p50_ms, peer.p50_ms)} | open time {r(ours.open_seconds, peer.open_seconds)}"
+    return ("ratio (notifier / centrifugo): CPU per frame "
+            f"{r(ours.cpu_us_per_frame, peer.cpu_us_per_frame)} (goal <= 1) | frames/s "
+            f"{r(ours.frames_per_second, peer.frames_per_second)} | p50 "
+            f"{r(ours.p50_ms, peer.p50_ms)} | open time {r(ours.open_seconds, peer.open_seconds)}"
             f" (goal <= 1) | memory per idle session {r(ours.idle_kib, peer.idle_kib)}")
 
 

@@ -69,51 +69,62 @@ class TenantCommands:
                      trace: TraceContext) -> Tenant:
         check_create(body)
         body_fingerprint = fingerprint(body)
-        async with self._pool.acquire() as conn:
-            for _ in range(MAX_ATTEMPTS):
-                if key is not None:
-                    known = await idempotency.find(conn, principal.sub, key)
-                    if known is not None:
-                        if known.fingerprint != body_fingerprint:
-                            raise IdempotencyKeyReused(
-                                "this Idempotency-Key was used with a different body")
-                        return await self._settled(conn, known.tenant_id, trace)
-                event = new_tenant(body, principal)
-                # One transaction holds the key, the slug and the event to send: they
-                # commit before the append, so an append with an unknown outcome can
-                # be finished by whoever finds them.
-                async with conn.transaction():
-                    if key is not None and not await idempotency.reserve(
-                            conn, principal.sub, key, body_fingerprint, event.tenant_id):
-                        continue  # a concurrent request with this key won: replay it
-                    if not await read_model.claim_slug(conn, body.slug, event.tenant_id):
-                        # Held by a create whose outcome nobody learnt? If it is this very
-                        # request sent before (same user, same body), finish that one.
-                        holder = await pending_creates.holding_slug(conn, body.slug)
-                        if holder is None or holder.event.owner != principal.sub \
-                                or holder.fingerprint != body_fingerprint:
-                            raise TenantConflict(f"slug {body.slug!r} is taken")
-                        event = holder.event
-                        if key is not None:
-                            await idempotency.repoint(conn, principal.sub, key,
-                                                      event.tenant_id)
-                    else:
-                        # A new create (a replay returned above, a resend finished
-                        # just before): over the quota or rate, all of this rolls back.
-                        await admit_create(conn, principal, body.plan, self._limits)
-                        await pending_creates.record(conn, event, body_fingerprint)
+        for _ in range(MAX_ATTEMPTS):
+            # The pool connection is held for the reservation only, never across the
+            # append: a slow or unknown append must not starve the other requests.
+            async with self._pool.acquire() as conn:
+                step = await self._reserve(conn, principal, body, key, body_fingerprint)
+            if isinstance(step, uuid.UUID):
+                return await self._settled(step, trace)
+            if step is not None:
                 # Either our own new event, or the same request sent before without a
                 # key whose answer was lost: the client's retry finishes it.
-                return await self._send_create(conn, event, trace, key)
+                return await self._send_create(step, trace, key)
         raise TenantConflict("concurrent requests with this Idempotency-Key; try again")
 
-    async def _send_create(self, conn: asyncpg.Connection, event: TenantRequested,
-                           trace: TraceContext, key: str | None = None) -> Tenant:
+    async def _reserve(self, conn: asyncpg.Connection, principal: Principal,
+                       body: CreateTenant, key: str | None,
+                       body_fingerprint: str) -> TenantRequested | uuid.UUID | None:
+        """The event to send; or the tenant this Idempotency-Key already names; or None
+        when a concurrent request with the key won (look again)."""
+        if key is not None:
+            known = await idempotency.find(conn, principal.sub, key)
+            if known is not None:
+                if known.fingerprint != body_fingerprint:
+                    raise IdempotencyKeyReused(
+                        "this Idempotency-Key was used with a different body")
+                return known.tenant_id
+        event = new_tenant(body, principal)
+        # One transaction holds the key, the slug and the event to send: they commit
+        # before the append, so an append with an unknown outcome can be finished by
+        # whoever finds them.
+        async with conn.transaction():
+            if key is not None and not await idempotency.reserve(
+                    conn, principal.sub, key, body_fingerprint, event.tenant_id):
+                return None
+            if await read_model.claim_slug(conn, body.slug, event.tenant_id):
+                # A new create (a replay returned above, a resend finished just
+                # before): over the quota or rate, all of this rolls back.
+                await admit_create(conn, principal, body.plan, self._limits)
+                await pending_creates.record(conn, event, body_fingerprint)
+                return event
+            # Held by a create whose outcome nobody learnt? If it is this very request
+            # sent before (same user, same body), finish that one.
+            holder = await pending_creates.holding_slug(conn, body.slug)
+            if holder is None or holder.event.owner != principal.sub \
+                    or holder.fingerprint != body_fingerprint:
+                raise TenantConflict(f"slug {body.slug!r} is taken")
+            if key is not None:
+                await idempotency.repoint(conn, principal.sub, key, holder.event.tenant_id)
+            return holder.event
+
+    async def _send_create(self, event: TenantRequested, trace: TraceContext,
+                           key: str | None = None) -> Tenant:
         try:
             seq = await self._store.append(event, 0, *trace)
         except NotStored:
             # Refused every time: nothing is stored, so the slug and key are free again.
-            async with conn.transaction():
+            async with self._pool.acquire() as conn, conn.transaction():
                 await read_model.release_slug(conn, event.slug, event.tenant_id)
                 await pending_creates.forget(conn, event.tenant_id)
                 if key is not None:
@@ -125,21 +136,21 @@ class TenantCommands:
             raise RequestOutcomeUnknown(event.tenant_id, str(exc)) from exc
         self._on_append(event)
         tenant = apply(None, event, seq)
-        async with conn.transaction():
-            # Read your writes: the row exists before the 202 leaves.
-            await read_model.upsert(conn, [tenant])
-            await pending_creates.forget(conn, event.tenant_id)
+        # Read your writes: the row exists before the 202 leaves (one statement: the
+        # row and the end of the pending create, together).
+        await pending_creates.settle(self._pool, tenant)
         return tenant
 
-    async def _settled(self, conn: asyncpg.Connection, tenant_id: uuid.UUID,
-                       trace: TraceContext) -> Tenant:
+    async def _settled(self, tenant_id: uuid.UUID, trace: TraceContext) -> Tenant:
         """The tenant a key recorded: from the read model, or by finishing its create."""
-        tenant = await read_model.get(conn, tenant_id)
+        async with self._pool.acquire() as conn:
+            tenant = await read_model.get(conn, tenant_id)
+            pending = None if tenant is not None else await pending_creates.find(conn,
+                                                                                tenant_id)
         if tenant is not None:
             return tenant
-        pending = await pending_creates.find(conn, tenant_id)
         if pending is not None:
-            return await self._send_create(conn, pending.event, trace)
+            return await self._send_create(pending.event, trace)
         tenant = current_state(await self._store.history(tenant_id))
         if tenant is None:
             raise RequestOutcomeUnknown(tenant_id, "the request is not settled yet")
@@ -150,13 +161,12 @@ class TenantCommands:
         client gave up): each ends stored exactly once. Returns how many settled."""
         settled = 0
         for pending in await pending_creates.older_than(self._pool, older_than_seconds):
-            async with self._pool.acquire() as conn:
-                try:
-                    await self._send_create(conn, pending.event, NO_TRACE)
-                    settled += 1
-                except (RequestOutcomeUnknown, NotStored) as exc:
-                    log.warning("pending create of tenant %s still unsettled: %s",
-                                pending.event.tenant_id, exc)
+            try:
+                await self._send_create(pending.event, NO_TRACE)
+                settled += 1
+            except (RequestOutcomeUnknown, NotStored) as exc:
+                log.warning("pending create of tenant %s still unsettled: %s",
+                            pending.event.tenant_id, exc)
         return settled
 
     async def change(self, principal: Principal, tenant_id: uuid.UUID, decide: Decide,
