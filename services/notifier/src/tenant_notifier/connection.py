@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from tenant_notifier.auth import InvalidToken, TokenVerifier
 from tenant_notifier.hub import Hub, Session
@@ -111,7 +112,9 @@ class _Run:
         self.hub, self.stats = sessions.hub, sessions.hub.stats
         self.wake = asyncio.Event()
         self.closing = asyncio.Event()
-        session.on_frame = self.wake.set
+        self.writer_idle = False  # the writer task waits for `wake`, nothing in flight
+        self.flush_scheduled = False
+        session.on_frame = self._frame_queued
         session.on_close = self.closing.set
 
     async def run(self, after: int | None) -> None:
@@ -169,7 +172,11 @@ class _Run:
         try:
             await self._catch_up(after)
             while True:
-                await self.wake.wait()
+                self.writer_idle = True
+                try:
+                    await self.wake.wait()
+                finally:
+                    self.writer_idle = False
                 self.wake.clear()  # before draining: a frame queued meanwhile sets it again
                 queue = self.session.queue
                 while queue:
@@ -181,6 +188,46 @@ class _Run:
             log.exception("session %s failed", self.session.session_id)
             self.session.request_close(CLOSE_INTERNAL_ERROR,
                                        "server error: reconnect with after=<last seq>")
+
+    def _frame_queued(self) -> None:
+        """The hub queued a live frame. One flush per session per turn of the event loop
+        writes whatever the feed queued in that turn: no task switch per frame per
+        session, which was most of the fan-out's cost."""
+        if not self.flush_scheduled:
+            self.flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self.flush_scheduled = False
+        queue, conn = self.session.queue, self.conn
+        if not queue:
+            return
+        if not self.writer_idle or conn.paused or conn.protocol.state is not State.OPEN:
+            # Backpressure, a catch-up still under way, or a closing connection: the
+            # writer task handles it (it waits for the buffer to drain, or ends).
+            self.wake.set()
+            return
+        try:
+            while queue:
+                frames = [queue.popleft() for _ in range(min(len(queue), MAX_BATCH))]
+                self._write_now(frames)
+        except Exception:
+            log.exception("session %s failed", self.session.session_id)
+            self.session.request_close(CLOSE_INTERNAL_ERROR,
+                                       "server error: reconnect with after=<last seq>")
+
+    def _write_now(self, frames: list[bytes]) -> None:
+        """Frames to the transport at once (the caller checked it is open and not paused:
+        its buffer then absorbs them; past the high-water mark the writer task takes over)."""
+        protocol = self.conn.protocol
+        if self.batch and len(frames) > 1:
+            protocol.send_text(events_frame(frames))
+        else:
+            for frame in frames:
+                protocol.send_text(frame)
+        # Synchronous since send_text: nothing else was queued, and nothing is a close.
+        self.conn.transport.write(b"".join(protocol.data_to_send()))
+        self.stats.frames_sent += len(frames)
 
     async def _send(self, frames: list[bytes]) -> None:
         """Every frame waiting, in one pass: this is the hot path of the fan-out.
