@@ -36,6 +36,7 @@ from tenant_notifier.protocol import (
     welcome_frame,
 )
 from tenant_notifier.settings import Settings
+from tenant_notifier.shared_call import SharedCall
 from tenant_notifier.stream import StreamReplay
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class Sessions:
     open_replay: Callable[[int], Awaitable[StreamReplay]]
     refresh_stream_head: Callable[[], Awaitable[None]]
     open: set[Session] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.refresh_stream_head = SharedCall(self.refresh_stream_head)
 
     async def handle(self, conn: ServerConnection) -> None:
         assert conn.request is not None  # the handler only runs after a handshake

@@ -1,0 +1,38 @@
+"""One call shared by every concurrent caller that asked before it started.
+
+Opening 10,000 sessions used to ask NATS for the stream's head 10,000 times (one
+request per connect without `after`), which made opening them several times
+slower than the fan-out itself needed. Callers now join the next call; none is
+ever answered by a call that started before it asked, so `_now` still starts a
+session past everything the stream held when it connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+
+class SharedCall:
+    def __init__(self, call: Callable[[], Awaitable[None]]) -> None:
+        self._call = call
+        self._running: asyncio.Task[None] | None = None  # started; may predate a caller
+        self._next: asyncio.Task[None] | None = None  # not started yet: callers join it
+
+    async def __call__(self) -> None:
+        if self._next is None:
+            self._next = asyncio.create_task(self._round(self._running))
+            self._next.add_done_callback(_retrieve)
+        # A caller that gives up (its own timeout) does not cancel the others' call.
+        await asyncio.shield(self._next)
+
+    async def _round(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # it may have started before some of us asked
+        self._running, self._next = self._next, None  # later callers wait for a new round
+        await self._call()
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # every caller may have given up: nobody else reads it
