@@ -24,15 +24,6 @@ WHERE tenants.version < EXCLUDED.version
 """
 
 
-# $1 slug, $2 tenant id; returns the tenant id when the slug is (now) this tenant's.
-CLAIM_SLUG = """
-INSERT INTO slug_claims (slug, tenant_id) VALUES ($1, $2)
-ON CONFLICT (slug) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
-    WHERE slug_claims.tenant_id = EXCLUDED.tenant_id
-       OR EXISTS (SELECT 1 FROM tenants t
-                  WHERE t.id = slug_claims.tenant_id AND t.status = 'Deleted')
-RETURNING tenant_id
-"""
 # _UPSERT, for callers that put it after a CTE that uses $1 as the tenant id.
 if COLUMNS[0] != "id":
     raise RuntimeError("Tenant's first field is no longer id: UPSERT_ID_FIRST needs it")
@@ -109,7 +100,15 @@ async def claim_slug(conn: asyncpg.Connection, slug: str, tenant_id: uuid.UUID) 
     The primary key makes a concurrent claimant wait for this transaction, so two
     requests for one slug can never both succeed.
     """
-    holder = await conn.fetchval(CLAIM_SLUG, slug, tenant_id)
+    holder = await conn.fetchval(
+        """
+        INSERT INTO slug_claims (slug, tenant_id) VALUES ($1, $2)
+        ON CONFLICT (slug) DO UPDATE SET tenant_id = EXCLUDED.tenant_id
+            WHERE slug_claims.tenant_id = EXCLUDED.tenant_id
+               OR EXISTS (SELECT 1 FROM tenants t
+                          WHERE t.id = slug_claims.tenant_id AND t.status = 'Deleted')
+        RETURNING tenant_id
+        """, slug, tenant_id)
     return holder is not None
 
 
