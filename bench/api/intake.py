@@ -37,7 +37,7 @@ from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantRequested
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
-from tenantctl.nats_server import temporary_nats_server
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.ports import free_port
 from tenantctl.postgres import PostgresCluster, create_database
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
@@ -85,8 +85,8 @@ def vegeta(url: str, tokens: list[str], clients: int, seconds: float, workdir: P
                    p99=latencies["99th"] / 1e6, ok=report["success"])
 
 
-async def raw_publish(nats_url: str, clients: int, seconds: float) -> Measure:
-    nc = await nats.connect(nats_url)
+async def raw_publish(server: NatsServer, clients: int, seconds: float) -> Measure:
+    nc = await nats.connect(**server.connect_options("api"))  # the api's own rights
     js = nc.jetstream()
     principal = Principal(sub="bench-user")
     latencies: list[float] = []
@@ -112,16 +112,17 @@ async def raw_publish(nats_url: str, clients: int, seconds: float) -> Measure:
                    p99=latencies[int(len(latencies) * 0.99) - 1] * 1e3, ok=1.0)
 
 
-def run(args: argparse.Namespace, nats_url: str, cluster: PostgresCluster) -> None:
+def run(args: argparse.Namespace, server: NatsServer, cluster: PostgresCluster) -> None:
     async def prepare() -> None:
-        nc = await nats.connect(nats_url)
+        nc = await nats.connect(**server.connect_options("admin"))
         await nc.jetstream().add_stream(StreamConfig.from_response(stream_config()))
         await nc.close()
         await create_database(cluster.url(), "tenants")
     asyncio.run(prepare())
     workdir = Path(tempfile.mkdtemp(prefix="bench-intake-"))
     api_port, bare_port = free_port(), free_port()
-    config = PlatformConfig(nats_url=nats_url, database_url=cluster.url("tenants"),
+    config = PlatformConfig(nats_url=server.url, nats_credentials=server.auth,
+                            database_url=cluster.url("tenants"),
                             provisioner_database_url="unused", jwt_secret=SECRET,
                             api_port=api_port, notifier_port=0,
                             # Lift quota and rate for the run's creates (still checked in
@@ -129,7 +130,7 @@ def run(args: argparse.Namespace, nats_url: str, cluster: PostgresCluster) -> No
                             extra_env={"LOG_LEVEL": "WARNING",
                                        "TENANT_QUOTA_PER_USER": "1000000000",
                                        "RATE_LIMIT_CREATES_PER_MINUTE": "1000000000"})
-    api = ServiceProcess("api", config.env(), log_file=workdir / "api.log").start()
+    api = ServiceProcess("api", config.env("api"), log_file=workdir / "api.log").start()
     bare = subprocess.Popen([sys.executable, str(Path(__file__).with_name("bare_app.py")),
                              str(bare_port)], stderr=subprocess.DEVNULL)
     try:
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace, nats_url: str, cluster: PostgresCluster) -> No
                 limit = vegeta(f"http://127.0.0.1:{bare_port}/api/v1/tenants", tokens, clients,
                                args.seconds, workdir)
                 print(limit.line("bare Litestar, same body"), flush=True)
-                raw = asyncio.run(raw_publish(nats_url, clients, args.seconds))
+                raw = asyncio.run(raw_publish(server, clients, args.seconds))
                 print(raw.line("raw js.publish, same headers"), flush=True)
                 print(f"ratio api/bare {ours['rate'] / limit['rate']:.2f} (goal >= 0.5 at 16) "
                       f"| api/raw publish {ours['rate'] / raw['rate']:.2f}", flush=True)
@@ -170,7 +171,7 @@ def main() -> None:
     with temporary_nats_server("bench-intake-nats-") as server:
         cluster = PostgresCluster.temporary().init().start()
         try:
-            run(args, server.url, cluster)
+            run(args, server, cluster)
         finally:
             cluster.remove()
 

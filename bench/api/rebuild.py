@@ -68,9 +68,9 @@ async def append_all(server: NatsServer, tenants: int) -> int:
     return count
 
 
-async def raw_read(nats_url: str, events: int) -> float:
+async def raw_read(server: NatsServer, events: int) -> float:
     """Seconds for an ordered push consumer to deliver and decode every event."""
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(**server.connect_options("api"))
     js = nc.jetstream()
     done = asyncio.Event()
     count = 0
@@ -120,7 +120,7 @@ def measure(server: NatsServer, tenants: int) -> None:
             if found is None:
                 raise SystemExit("the rebuild no longer reports its rate")
             rebuild = float(found.group(1))  # its own clock: without the interpreter's start
-            raw = events / asyncio.run(raw_read(nats_url, events))
+            raw = events / asyncio.run(raw_read(server, events))
             print(f"  rebuild {rebuild:,.0f} events/s | raw ordered read + "
                   f"decode {raw:,.0f} events/s | ratio {rebuild / raw:.2f} (goal >= 0.9) | "
                   f"{load_average()}", flush=True)

@@ -43,7 +43,7 @@ from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantProgress, TenantRequested
 from tenant_contracts.stream import stream_config
 from tenant_contracts.subjects import append_headers, event_subject
-from tenantctl.nats_server import temporary_nats_server
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.ports import free_port
 from tenantctl.services import PlatformConfig, ServiceProcess, wait_http_ok
 from tenantctl.tokens import mint_token
@@ -117,8 +117,9 @@ class Client:
 
 
 class Fanout:
-    def __init__(self, nats_url: str, users: int, admins: int) -> None:
-        self.nats_url = nats_url
+    def __init__(self, server: NatsServer, users: int, admins: int) -> None:
+        self.server = server
+        self.nats_url = server.url
         self.users = [f"user-{i}" for i in range(users)]
         self.admins = admins
 
@@ -134,7 +135,7 @@ class Fanout:
         await asyncio.sleep(1.0)  # idle sessions, then measure memory
         idle_kib = (rss_bytes(pid) - base_rss) / sessions / 1024
         tabs = self.tabs(sessions)
-        nc = await nats.connect(self.nats_url)
+        nc = await nats.connect(**self.server.connect_options("admin"))
         js = nc.jetstream()
         tenants: list[tuple[uuid.UUID, str, int]] = []
         for user in self.users:
@@ -206,11 +207,12 @@ class Fanout:
     async def notifier(self, sessions: int, events: int, rate: float) -> Result:
         port = free_port()
         config = PlatformConfig(
-            nats_url=self.nats_url, database_url="unused", provisioner_database_url="unused",
+            nats_url=self.nats_url, nats_credentials=self.server.auth,
+            database_url="unused", provisioner_database_url="unused",
             jwt_secret=SECRET, api_port=0, notifier_port=port,
             extra_env={"NOTIFIER_SESSION_BUFFER": "1024", "LOG_LEVEL": "WARNING"})
         log = Path(tempfile.mkstemp(prefix="bench-notifier-", suffix=".log")[1])
-        server = ServiceProcess("notifier", config.env(), log_file=log).start()
+        server = ServiceProcess("notifier", config.env("notifier"), log_file=log).start()
         try:
             wait_http_ok(f"http://127.0.0.1:{port}/healthz", 30, server)
             assert server.process is not None
@@ -225,6 +227,11 @@ class Fanout:
         finally:
             server.stop()
 
+    def _admin_url(self) -> str:
+        assert self.server.auth is not None
+        scheme, address = self.server.url.split("://", 1)
+        return f"{scheme}://admin:{self.server.auth.password('admin')}@{address}"
+
     async def centrifugo(self, sessions: int, events: int, rate: float) -> Result:
         port = free_port()
         workdir = Path(tempfile.mkdtemp(prefix="bench-centrifugo-"))
@@ -236,7 +243,8 @@ class Fanout:
             "consumers": [{
                 "name": "tenants", "enabled": True, "type": "nats_jetstream",
                 "nats_jetstream": {
-                    "url": self.nats_url, "stream_name": "TENANTS", "subjects": [">"],
+                    # The admin principal: it creates a durable consumer of its own.
+                    "url": self._admin_url(), "stream_name": "TENANTS", "subjects": [">"],
                     "durable_consumer_name": f"centrifugo-{uuid.uuid4().hex[:8]}",
                     "deliver_policy": "new", "max_ack_pending": 1024,
                     "publication_data_mode": {"enabled": True,
@@ -275,11 +283,11 @@ def ratios(ours: Result, peer: Result) -> str:
             f" (goal <= 1) | memory per idle session {r(ours.idle_kib, peer.idle_kib)}")
 
 
-async def run(args: argparse.Namespace, nats_url: str) -> None:
-    nc = await nats.connect(nats_url)
+async def run(args: argparse.Namespace, server: NatsServer) -> None:
+    nc = await nats.connect(**server.connect_options("admin"))
     await nc.jetstream().add_stream(StreamConfig.from_response(stream_config()))
     await nc.close()
-    fanout = Fanout(nats_url, args.users, args.admins)
+    fanout = Fanout(server, args.users, args.admins)
     for workload in args.workload:
         sessions, events, rate = WORKLOADS[workload]
         sessions, events = args.sessions or sessions, args.events or events
@@ -309,7 +317,7 @@ def main() -> None:
     os.sched_setaffinity(0, {CLIENT_CORE} if (os.cpu_count() or 1) > 1 else {0})
     with temporary_nats_server("bench-fanout-") as server:
         pin(server.process.pid, CLIENT_CORE)  # type: ignore[union-attr]
-        asyncio.run(run(args, server.url))
+        asyncio.run(run(args, server))
 
 
 if __name__ == "__main__":
