@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
+from tenant_contracts.jwt_settings import DEFAULT_AUDIENCE
+from tenant_tokens.mint import mint
 
-import jwt
-
-DEFAULT_AUDIENCE = "tenant-platform"
+__all__ = ["DEFAULT_AUDIENCE", "mint_token", "parse_ttl"]
 
 
 def parse_ttl(text: str) -> int:
@@ -15,20 +13,5 @@ def parse_ttl(text: str) -> int:
     return int(text)
 
 
-def mint_token(
-    secret: str,
-    sub: str,
-    roles: Sequence[str] = (),
-    ttl_seconds: int = 3600,
-    audience: str = DEFAULT_AUDIENCE,
-    issuer: str | None = None,
-    email: str | None = None,
-) -> str:
-    now = int(time.time())
-    claims: dict[str, object] = {"sub": sub, "aud": audience, "iat": now,
-                                 "exp": now + ttl_seconds, "roles": list(roles)}
-    if issuer:
-        claims["iss"] = issuer
-    if email:
-        claims["email"] = email
-    return jwt.encode(claims, secret, algorithm="HS256")
+# `tenantctl token` and the tests mint through the one helper the api uses too.
+mint_token = mint
