@@ -44,8 +44,10 @@ def test_audience_and_issuer() -> None:
 
 
 def test_both_services_read_the_same_settings() -> None:
-    from tenant_api.settings import jwt_from_env as api_reads
-    from tenant_notifier.settings import jwt_from_env as notifier_reads
+    from tenant_api.settings import Settings as ApiSettings
+    from tenant_notifier.settings import Settings as NotifierSettings
 
-    env = {"JWT_PUBLIC_KEY": PEM, "JWT_JWKS_URL": "http://idp/jwks", "JWT_ISSUER": "i"}
-    assert api_reads(env) == notifier_reads(env) == jwt_settings_from_env(env)
+    env = {"JWT_PUBLIC_KEY": PEM, "JWT_JWKS_URL": "http://idp/jwks", "JWT_ISSUER": "i",
+           "DATABASE_URL": "postgresql://x/y"}
+    assert ApiSettings.from_env(env).jwt == NotifierSettings.from_env(env).jwt \
+        == jwt_settings_from_env(env)

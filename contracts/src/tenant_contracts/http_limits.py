@@ -8,12 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tenant_contracts.env import SettingsError
+
 # One line of the request head (the request line, or one header): the `websockets`
 # library's fixed limit on the notifier, applied by the api too (414 / 431).
 MAX_LINE_BYTES = 8192
 
 
-class HttpLimitsError(ValueError):
+class HttpLimitsError(SettingsError):
     pass
 
 

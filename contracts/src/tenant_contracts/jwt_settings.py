@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from tenant_contracts.env import SettingsError
+
 DEFAULT_AUDIENCE = "tenant-platform"
 HMAC_ALGORITHMS = ("HS256",)
 ASYMMETRIC_ALGORITHMS = ("RS256", "ES256", "EdDSA")
@@ -19,7 +21,7 @@ MAX_NUMERIC_DATE = 253_402_300_799
 NUMERIC_DATE_CLAIMS = ("exp", "nbf", "iat")
 
 
-class JwtSettingsError(ValueError):
+class JwtSettingsError(SettingsError):
     pass
 
 

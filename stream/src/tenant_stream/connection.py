@@ -12,6 +12,8 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NatsClient
 
+from tenant_contracts.env import SettingsError
+
 log = logging.getLogger(__name__)
 
 DEFAULT_URL = "nats://127.0.0.1:4222"
@@ -22,7 +24,7 @@ PING_INTERVAL_SECONDS = 2
 MAX_OUTSTANDING_PINGS = 3
 
 
-class NatsSettingsError(ValueError):
+class NatsSettingsError(SettingsError):
     """A NATS setting in the environment cannot be used; the message names it."""
 
 

@@ -6,20 +6,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tenant_api.limits import Limits
-from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
-from tenant_contracts.jwt_settings import (
-    HMAC_ALGORITHMS,
-    JwtSettings,
-    JwtSettingsError,
-    jwt_settings_from_env,
+from tenant_contracts.env import (
+    SettingsError,
+    read_flag,
+    read_float,
+    read_int,
+    read_log_level,
+    read_optional,
+    read_str,
 )
-from tenant_stream.connection import NatsSettings, NatsSettingsError
+from tenant_contracts.http_limits import HttpLimits, http_limits_from_env
+from tenant_contracts.jwt_settings import HMAC_ALGORITHMS, JwtSettings, jwt_settings_from_env
+from tenant_stream.connection import NatsSettings
 
 __all__ = ["HMAC_ALGORITHMS", "JwtSettings", "Settings", "SettingsError", "jwt_from_env"]
-
-
-class SettingsError(ValueError):
-    pass
+# Every reader raises the one SettingsError (contracts.env): main() prints one line, exit 2.
+jwt_from_env = jwt_settings_from_env
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -53,21 +55,22 @@ class Settings:
             raise SettingsError("DATABASE_URL is required (the read model's database)")
         return cls(
             database_url=database_url,
-            jwt=jwt_from_env(env),
-            nats=nats_from_env(env),
-            stream_replicas=_int(env, "STREAM_REPLICAS", 1),
-            api_host=env.get("API_HOST") or "0.0.0.0",
-            api_port=_int(env, "API_PORT", 8000),
-            notifier_public_url=env.get("NOTIFIER_PUBLIC_URL") or None,
-            dev_tokens=env.get("DEV_TOKENS", "").lower() in ("1", "true", "yes"),
-            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
-            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
-            max_body_bytes=_int(env, "API_MAX_BODY_BYTES", 64 * 1024),
-            append_deadline=float(_int(env, "API_APPEND_DEADLINE_SECONDS", 10)),
-            pending_create_age=float(_int(env, "API_PENDING_CREATE_AGE_SECONDS", 30)),
-            http=_http(env),
+            jwt=jwt_settings_from_env(env),
+            nats=NatsSettings.from_env(env),
+            stream_replicas=read_int(env, "STREAM_REPLICAS", 1, minimum=1),
+            api_host=read_str(env, "API_HOST", "0.0.0.0"),
+            api_port=read_int(env, "API_PORT", 8000, minimum=0),
+            notifier_public_url=read_optional(env, "NOTIFIER_PUBLIC_URL"),
+            dev_tokens=read_flag(env, "DEV_TOKENS"),
+            log_level=read_log_level(env),
+            otel_endpoint=read_optional(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
+            max_body_bytes=read_int(env, "API_MAX_BODY_BYTES", 64 * 1024, minimum=1),
+            append_deadline=read_float(env, "API_APPEND_DEADLINE_SECONDS", 10.0, positive=True),
+            pending_create_age=read_float(env, "API_PENDING_CREATE_AGE_SECONDS", 30.0,
+                                          positive=True),
+            http=http_limits_from_env(env),
             limits=limits_from_env(env),
-            provisioner_consumer=env.get("PROVISIONER_CONSUMER") or "provisioner",
+            provisioner_consumer=read_str(env, "PROVISIONER_CONSUMER", "provisioner"),
         )
 
 
@@ -81,6 +84,8 @@ def _plan_quotas(raw: str) -> dict[str, int]:
     quotas: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in raw.split(","))):
         plan, _, number = item.partition("=")
+        if not number.strip():
+            raise SettingsError(f"TENANT_QUOTA_PER_PLAN wants plan=number, got {item!r}")
         quotas[plan.strip()] = _positive({"TENANT_QUOTA_PER_PLAN": number.strip()},
                                          "TENANT_QUOTA_PER_PLAN", 0)
         if not plan.strip():
@@ -88,37 +93,5 @@ def _plan_quotas(raw: str) -> dict[str, int]:
     return quotas
 
 
-def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
-    try:
-        return jwt_settings_from_env(env)
-    except JwtSettingsError as exc:
-        raise SettingsError(str(exc)) from None
-
-
-def nats_from_env(env: Mapping[str, str]) -> NatsSettings:
-    try:
-        return NatsSettings.from_env(env)
-    except NatsSettingsError as exc:
-        raise SettingsError(str(exc)) from None
-
-
-def _http(env: Mapping[str, str]) -> HttpLimits:
-    try:
-        return http_limits_from_env(env)
-    except HttpLimitsError as exc:
-        raise SettingsError(str(exc)) from None
 def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if value < 1:
-        raise SettingsError(f"{name} must be a positive integer, got {env.get(name)!r}")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    return read_int(env, name, default, minimum=1)

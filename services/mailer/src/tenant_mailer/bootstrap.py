@@ -6,10 +6,14 @@ import asyncio
 import logging
 import os
 import signal
+import sys
+
+import uvloop
 
 from tenant_mailer.consumer import Mailer, consumer_config
-from tenant_mailer.settings import Settings
+from tenant_mailer.settings import Settings, SettingsError
 from tenant_stream.connection import close, connect
+from tenant_stream.logs import configure_logging
 from tenant_stream.setup import ensure_consumer
 
 log = logging.getLogger("tenant_mailer")
@@ -42,12 +46,11 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    settings = Settings.from_env(os.environ)
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # first, so that even a settings error is a JSON line
     try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a dependency
-        asyncio.run(run(settings))
-    else:
-        uvloop.run(run(settings))
+        settings = Settings.from_env(os.environ)
+    except SettingsError as exc:
+        log.critical("tenant_mailer: %s", exc)
+        sys.exit(2)
+    configure_logging(settings.log_level)
+    uvloop.run(run(settings))

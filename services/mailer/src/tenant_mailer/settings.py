@@ -6,11 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tenant_stream.connection import NatsSettings, NatsSettingsError
+from tenant_contracts.env import SettingsError, read_float, read_floats, read_int, read_log_level
+from tenant_stream.connection import NatsSettings
 
-
-class SettingsError(ValueError):
-    pass
+__all__ = ["Settings", "SettingsError", "SmtpSettings", "parse_smtp_url"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,20 +44,17 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
-        try:
-            nats = NatsSettings.from_env(env)
-        except NatsSettingsError as exc:
-            raise SettingsError(str(exc)) from None
         return cls(
-            nats=nats,
+            nats=NatsSettings.from_env(env),
             smtp=parse_smtp_url(env["SMTP_URL"]) if env.get("SMTP_URL") else None,
             mail_from=env.get("MAIL_FROM") or cls.mail_from,
             consumer=env.get("MAILER_CONSUMER") or cls.consumer,
-            ack_wait=_number(env, "MAILER_ACK_WAIT_SECONDS", cls.ack_wait),
-            presence_wait=_number(env, "MAILER_PRESENCE_WAIT_SECONDS", cls.presence_wait),
-            backoff=_backoff(env.get("MAILER_BACKOFF_SECONDS")) or cls.backoff,
-            concurrency=int(_number(env, "MAILER_CONCURRENCY", cls.concurrency)),
-            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            ack_wait=read_float(env, "MAILER_ACK_WAIT_SECONDS", cls.ack_wait, positive=True),
+            presence_wait=read_float(env, "MAILER_PRESENCE_WAIT_SECONDS", cls.presence_wait,
+                                     positive=True),
+            backoff=read_floats(env, "MAILER_BACKOFF_SECONDS", cls.backoff),
+            concurrency=read_int(env, "MAILER_CONCURRENCY", cls.concurrency, minimum=1),
+            log_level=read_log_level(env),
         )
 
 
@@ -83,24 +79,4 @@ def parse_smtp_url(url: str) -> SmtpSettings:
         username=unquote(parts.username) if parts.username is not None else None,
         password=unquote(parts.password) if parts.password is not None else None,
         ca_file=query.get("ca_file") or None,
-        timeout=_number(query, "timeout", 20.0))
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def _backoff(raw: str | None) -> tuple[float, ...]:
-    if not raw:
-        return ()
-    return tuple(_number({"MAILER_BACKOFF_SECONDS": part.strip()}, "MAILER_BACKOFF_SECONDS", 1)
-                 for part in raw.split(","))
+        timeout=read_float(query, "timeout", 20.0, positive=True))

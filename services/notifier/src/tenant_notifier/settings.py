@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tenant_contracts.http_limits import HttpLimits, HttpLimitsError, http_limits_from_env
-from tenant_contracts.jwt_settings import JwtSettings, JwtSettingsError, jwt_settings_from_env
-from tenant_stream.connection import NatsSettings, NatsSettingsError
+from tenant_contracts.env import (
+    SettingsError,
+    read_float,
+    read_int,
+    read_log_level,
+    read_optional,
+    read_str,
+)
+from tenant_contracts.http_limits import HttpLimits, http_limits_from_env
+from tenant_contracts.jwt_settings import JwtSettings, jwt_settings_from_env
+from tenant_stream.connection import NatsSettings
 
-
-class SettingsError(ValueError):
-    pass
+__all__ = ["Settings", "SettingsError"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,59 +39,16 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         return cls(
-            nats=nats_from_env(env),
-            stream_replicas=_int(env, "STREAM_REPLICAS", 1, minimum=1),
-            host=env.get("NOTIFIER_HOST", "0.0.0.0"),
-            port=_int(env, "NOTIFIER_PORT", 8001, minimum=0),
-            ping_interval=_float(env, "NOTIFIER_PING_INTERVAL_SECONDS", 20.0),
-            session_buffer=_int(env, "NOTIFIER_SESSION_BUFFER", 1024, minimum=1),
-            window=_int(env, "NOTIFIER_WINDOW", 10_000, minimum=1),
-            close_timeout=_float(env, "NOTIFIER_CLOSE_TIMEOUT_SECONDS", 5.0),
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
-            jwt=jwt_from_env(env),
-            http=_http(env),
-            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            nats=NatsSettings.from_env(env),
+            stream_replicas=read_int(env, "STREAM_REPLICAS", 1, minimum=1),
+            host=read_str(env, "NOTIFIER_HOST", "0.0.0.0"),
+            port=read_int(env, "NOTIFIER_PORT", 8001, minimum=0),
+            ping_interval=read_float(env, "NOTIFIER_PING_INTERVAL_SECONDS", 20.0, positive=True),
+            session_buffer=read_int(env, "NOTIFIER_SESSION_BUFFER", 1024, minimum=1),
+            window=read_int(env, "NOTIFIER_WINDOW", 10_000, minimum=1),
+            close_timeout=read_float(env, "NOTIFIER_CLOSE_TIMEOUT_SECONDS", 5.0, positive=True),
+            log_level=read_log_level(env),
+            jwt=jwt_settings_from_env(env),
+            http=http_limits_from_env(env),
+            otel_endpoint=read_optional(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
         )
-
-
-def nats_from_env(env: Mapping[str, str]) -> NatsSettings:
-    try:
-        return NatsSettings.from_env(env)
-    except NatsSettingsError as exc:
-        raise SettingsError(str(exc)) from None
-
-
-def _http(env: Mapping[str, str]) -> HttpLimits:
-    try:
-        return http_limits_from_env(env)
-    except HttpLimitsError as exc:
-        raise SettingsError(str(exc)) from None
-
-
-def jwt_from_env(env: Mapping[str, str]) -> JwtSettings:
-    try:
-        return jwt_settings_from_env(env)
-    except JwtSettingsError as exc:
-        raise SettingsError(str(exc)) from None
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
-    raw = env.get(name)
-    try:
-        value = default if raw in (None, "") else int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    try:
-        value = default if raw in (None, "") else float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {value}")
-    return value

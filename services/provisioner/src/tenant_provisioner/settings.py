@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from tenant_contracts.env import (
+    SettingsError,
+    read_float,
+    read_floats,
+    read_int,
+    read_log_level,
+    read_optional,
+    read_str,
+)
 from tenant_provisioner.decision import Policy
-from tenant_stream.connection import NatsSettings, NatsSettingsError
+from tenant_stream.connection import NatsSettings
 
-
-class SettingsError(ValueError):
-    pass
+__all__ = ["Settings", "SettingsError"]
 
 
 @dataclass(frozen=True)
@@ -40,50 +47,23 @@ class Settings:
         if not database_url:
             raise SettingsError("PROVISIONER_DATABASE_URL is required "
                                 "(a role that may create databases and roles)")
-        backoff = _floats("PROVISIONER_BACKOFF_SECONDS", env.get(
-            "PROVISIONER_BACKOFF_SECONDS", "1,5,30,120,600"))
+        backoff = read_floats(env, "PROVISIONER_BACKOFF_SECONDS", (1, 5, 30, 120, 600))
         attempts = len(backoff) + 1
-        try:
-            nats = NatsSettings.from_env(env)
-        except NatsSettingsError as exc:
-            raise SettingsError(str(exc)) from None
         return cls(
-            nats=nats,
-            host=env.get("PROVISIONER_HOST") or "0.0.0.0",
-            port=int(_number(env, "PROVISIONER_PORT", "8002", minimum=0)),
+            nats=NatsSettings.from_env(env),
+            host=read_str(env, "PROVISIONER_HOST", "0.0.0.0"),
+            port=read_int(env, "PROVISIONER_PORT", 8002, minimum=0),
             database_url=database_url,
-            stream_replicas=int(_number(env, "STREAM_REPLICAS", "1", minimum=1)),
+            stream_replicas=read_int(env, "STREAM_REPLICAS", 1, minimum=1),
             backoff=backoff,
-            stage_delay=_number(env, "PROVISIONER_STAGE_DELAY_SECONDS", "0", minimum=0),
-            log_level=env.get("LOG_LEVEL", "INFO").upper(),
-            consumer=env.get("PROVISIONER_CONSUMER", "provisioner"),
-            ack_wait=_number(env, "PROVISIONER_ACK_WAIT_SECONDS", "30", minimum=0.5),
-            concurrency=int(_number(env, "PROVISIONER_CONCURRENCY", "4", minimum=1)),
+            stage_delay=read_float(env, "PROVISIONER_STAGE_DELAY_SECONDS", 0, minimum=0),
+            log_level=read_log_level(env),
+            consumer=read_str(env, "PROVISIONER_CONSUMER", "provisioner"),
+            ack_wait=read_float(env, "PROVISIONER_ACK_WAIT_SECONDS", 30, minimum=0.5),
+            concurrency=read_int(env, "PROVISIONER_CONCURRENCY", 4, minimum=1),
             # Deliveries beyond the attempts: interrupted attempts and waits behind an
             # older request of the same tenant also count as deliveries.
-            max_deliver=int(_number(env, "PROVISIONER_MAX_DELIVER", str(2 * attempts + 3),
-                                    minimum=1)),
-            grace=_number(env, "PROVISIONER_GRACE_SECONDS", "10", minimum=0),
-            otel_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            max_deliver=read_int(env, "PROVISIONER_MAX_DELIVER", 2 * attempts + 3, minimum=1),
+            grace=read_float(env, "PROVISIONER_GRACE_SECONDS", 10, minimum=0),
+            otel_endpoint=read_optional(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
         )
-
-
-def _number(env: Mapping[str, str], name: str, default: str, minimum: float) -> float:
-    text = env.get(name, default)
-    try:
-        value = float(text)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, not {text!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, not {text!r}")
-    return value
-
-
-def _floats(name: str, text: str) -> tuple[float, ...]:
-    try:
-        values = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise SettingsError(f"{name} must be comma-separated seconds, not {text!r}") from None
-    if any(v <= 0 for v in values):
-        raise SettingsError(f"{name} values must be positive, not {text!r}")
-    return values
