@@ -15,14 +15,18 @@ synchronous: a record is formatted on the task and thread that logged it.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from opentelemetry import trace
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
+
+from tenant_contracts.env import SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +78,24 @@ def _log_uncaught(kind: type[BaseException], exc: BaseException,
         return
     logging.getLogger("uncaught").critical("the process ends on an uncaught exception",
                                            exc_info=(kind, exc, tb))
+
+
+class _Settings(Protocol):
+    @property
+    def log_level(self) -> str: ...
+
+
+S = TypeVar("S", bound=_Settings)
+
+
+def settings_or_exit(service: str, read: Callable[[Mapping[str, str]], S]) -> S:
+    """Every service's start: JSON logs first (even a bad setting is a JSON line), the
+    settings from the environment, and on a bad one a single line naming it and exit 2."""
+    configure_logging()
+    try:
+        settings = read(os.environ)
+    except SettingsError as exc:
+        logging.getLogger(service).critical("%s: %s", service, exc)
+        sys.exit(2)
+    configure_logging(settings.log_level)
+    return settings

@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from typing import cast
 
 import uvicorn
 
 from tenant_api.app import create_app
 from tenant_api.http_limits import guarded_http_protocol
-from tenant_api.settings import Settings, SettingsError
-from tenant_stream.logs import configure_logging
+from tenant_api.settings import Settings
+from tenant_stream.logs import settings_or_exit
 
 log = logging.getLogger("tenant_api")
 
 
 def main() -> None:
-    configure_logging()  # first, so that even a settings error is a JSON line
-    try:
-        settings = Settings.from_env(os.environ)
-    except SettingsError as exc:
-        log.critical("tenant_api: %s", exc)
-        sys.exit(2)
-    configure_logging(settings.log_level)
+    settings = settings_or_exit("tenant_api", Settings.from_env)
     # log_config=None: uvicorn's own loggers (errors, access lines) reach the JSON root
     # handler instead of the text handlers uvicorn would install.
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port,

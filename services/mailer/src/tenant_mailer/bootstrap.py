@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 
 import uvloop
 
 from tenant_mailer.consumer import Mailer, consumer_config
-from tenant_mailer.settings import Settings, SettingsError
+from tenant_mailer.settings import Settings
 from tenant_stream.connection import close, connect
-from tenant_stream.logs import configure_logging
+from tenant_stream.logs import settings_or_exit
 from tenant_stream.setup import ensure_consumer
 
 log = logging.getLogger("tenant_mailer")
@@ -46,11 +44,5 @@ async def run(settings: Settings) -> None:
 
 
 def main() -> None:
-    configure_logging()  # first, so that even a settings error is a JSON line
-    try:
-        settings = Settings.from_env(os.environ)
-    except SettingsError as exc:
-        log.critical("tenant_mailer: %s", exc)
-        sys.exit(2)
-    configure_logging(settings.log_level)
+    settings = settings_or_exit("tenant_mailer", Settings.from_env)
     uvloop.run(run(settings))

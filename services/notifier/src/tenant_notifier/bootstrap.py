@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 
 import uvloop
 from websockets.asyncio.server import serve
@@ -19,11 +17,11 @@ from tenant_notifier.hub import Stats
 from tenant_notifier.metrics import Metrics
 from tenant_notifier.presence import answer_presence
 from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
-from tenant_notifier.settings import Settings, SettingsError
+from tenant_notifier.settings import Settings
 from tenant_notifier.stream import StreamFeed, StreamReplay
 from tenant_notifier.tracing import Tracing
 from tenant_stream.connection import close, connect
-from tenant_stream.logs import configure_logging
+from tenant_stream.logs import settings_or_exit
 from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_notifier")
@@ -109,13 +107,7 @@ async def run(settings: Settings, tracing: Tracing) -> None:
 
 
 def main() -> None:
-    configure_logging()  # first, so that even a settings error is a JSON line
-    try:
-        settings = Settings.from_env(os.environ)
-    except SettingsError as exc:
-        log.critical("tenant_notifier: %s", exc)
-        sys.exit(2)
-    configure_logging(settings.log_level)
+    settings = settings_or_exit("tenant_notifier", Settings.from_env)
     if settings.log_level != "DEBUG":
         logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per socket is noise
     tracing = Tracing.exporting_to(settings.otel_endpoint)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import sys
 
 import uvloop
 
@@ -17,12 +15,12 @@ from tenant_provisioner.consumer import RequestConsumer, consumer_config
 from tenant_provisioner.heartbeat import send_heartbeats
 from tenant_provisioner.http import serve_health
 from tenant_provisioner.processor import Processor
-from tenant_provisioner.settings import Settings, SettingsError
+from tenant_provisioner.settings import Settings
 from tenant_provisioner.tenant_db import TenantDatabases
 from tenant_provisioner.tracing import Tracing
 from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog
-from tenant_stream.logs import configure_logging
+from tenant_stream.logs import settings_or_exit
 from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_provisioner")
@@ -83,13 +81,7 @@ async def run(settings: Settings, tracing: Tracing) -> None:
 
 
 def main() -> None:
-    configure_logging()  # first, so that even a settings error is a JSON line
-    try:
-        settings = Settings.from_env(os.environ)
-    except SettingsError as exc:
-        log.critical("tenant_provisioner: %s", exc)
-        sys.exit(2)
-    configure_logging(settings.log_level)
+    settings = settings_or_exit("tenant_provisioner", Settings.from_env)
     tracing = Tracing.exporting_to(settings.otel_endpoint)
     if settings.otel_endpoint:
         log.info("exporting spans over OTLP/HTTP to %s", settings.otel_endpoint)
