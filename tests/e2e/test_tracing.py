@@ -367,11 +367,11 @@ async def test_every_log_line_of_the_three_services_is_a_json_object(
             records[name].append(record)
 
     loggers = {name: {r["logger"] for r in found} for name, found in records.items()}
-    assert {"uvicorn.error", "uvicorn.access"} <= loggers["api"], loggers["api"]
+    # uvicorn's own lines are JSON too (its access log is off: requests are metrics and spans).
+    assert "uvicorn.error" in loggers["api"], loggers["api"]
     assert any(logger.startswith("websockets") for logger in loggers["notifier"]), loggers
-    # uvicorn's access line of the POST was written inside the request's server span.
-    (posted,) = [r for r in records["api"] if r["logger"] == "uvicorn.access"
-                 and '"POST /api/v1/tenants HTTP/1.1" 202' in r["message"]]
-    assert posted["trace_id"] == trace_id and len(posted["span_id"]) == 16
+    # Lines written inside a span carry its trace: the provisioner's, handling this request.
+    traced = [r for r in records["provisioner"] if r.get("trace_id") == trace_id]
+    assert traced and all(len(r["span_id"]) == 16 for r in traced), records["provisioner"]
     assert any(r["message"].startswith("api stopped") for r in records["api"])
     assert any(r["message"] == "provisioner stopped" for r in records["provisioner"])

@@ -43,7 +43,8 @@ def test_dev_gives_each_service_its_own_principal(dev_run) -> None:  # type: ign
     for pid in _processes_mentioning(f"127.0.0.1:{ports['nats']}"):
         module = _cmdline(pid).split(" -m ", 1)[-1].split()[0]
         services[module] = _environ(pid)
-    assert set(services) == {"tenant_api", "tenant_provisioner", "tenant_notifier"}, services
+    assert set(services) == {"tenant_api", "tenant_provisioner", "tenant_notifier",
+                             "tenant_mailer"}, services
     for module, env in services.items():
         own = module.removeprefix("tenant_")
         assert (env["NATS_USER"], env["NATS_PASSWORD"]) == (own, passwords[own])

@@ -114,4 +114,5 @@ def test_the_prestop_hook_finds_the_pid_file(cluster: list[Node]) -> None:
     assert pid_file.read_text().strip() == str(cluster[0].process.pid)
     argv = [nats_server_binary(), *command[1:-1], f"ldm={pid_file}"]
     assert subprocess.run(argv, capture_output=True, timeout=10).returncode == 0
-    assert cluster[0].process.poll() is None  # lame duck: it drains before it exits
+    # Lame duck: it drains, then exits cleanly (at once when no client is left to move).
+    assert cluster[0].process.poll() in (None, 0)
