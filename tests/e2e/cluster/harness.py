@@ -185,7 +185,7 @@ class Load:
                                                  headers=headers)
                 except httpx.HTTPError:
                     outcome.codes.append(0)  # no answer: retry with the same key
-                    await asyncio.sleep(0.5)
+                    await asyncio.sleep(0.5)  # a client's back-off, not a wait for a state
                     continue
                 outcome.codes.append(response.status_code)
                 if response.status_code == 202:
@@ -193,7 +193,7 @@ class Load:
                     return
                 if response.status_code != 503:
                     return
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(0.5)  # Retry-After, as a client honours it
 
     def codes(self) -> Counter[int]:
         return Counter(code for o in self.outcomes for code in o.codes)
@@ -247,7 +247,7 @@ class ResumingClient:
             except (OSError, websockets.WebSocketException, TimeoutError):
                 pass
             self.reconnects += 1
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # the SPA's reconnect back-off
 
 
 async def admin_connection(cluster: NatsCluster) -> NatsClient:
