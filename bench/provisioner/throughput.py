@@ -20,7 +20,7 @@ from nats.aio.msg import Msg
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantRequested
 from tenant_contracts.subjects import STREAM_NAME, append_headers, event_subject
-from tenant_provisioner.schema import migrations
+from tenant_provisioner.schema_migrations import migrations
 from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.postgres import PostgresCluster, pg_bin
 from tenantctl.services import ServiceProcess

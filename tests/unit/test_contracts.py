@@ -23,7 +23,7 @@ from tenant_contracts.events import (
     TenantUpdateRequested,
     TenantUpdating,
 )
-from tenant_contracts.schema import events_json_schema
+from tenant_contracts.json_schema import events_json_schema
 from tenant_contracts.subjects import (
     REQUEST_SUBJECTS,
     UnexpectedSubject,
@@ -132,7 +132,7 @@ def test_principal_sees_own_tenants_and_admin_sees_all() -> None:
 
 def test_the_committed_json_schema_export_is_current() -> None:
     # Consumers in other languages read contracts/schema/events.schema.json;
-    # regenerate it with `uv run python -m tenant_contracts.schema`.
+    # regenerate it with `uv run python -m tenant_contracts.json_schema`.
     committed = Path(__file__).resolve().parents[2] / "contracts/schema/events.schema.json"
     assert json.loads(committed.read_text()) == events_json_schema()
 

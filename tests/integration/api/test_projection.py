@@ -7,9 +7,9 @@ import uuid
 import asyncpg
 from nats.aio.client import Client as NATS
 
+from tenant_api.ddl import create_schema
 from tenant_api.projection import apply_batch
 from tenant_api.projection_runner import StreamBatches
-from tenant_api.schema import create_schema
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantActive, TenantProgress, TenantProvisioning
 from tenantctl.nats_server import NatsServer

@@ -9,7 +9,7 @@ import uuid
 from tenant_contracts.events import TenantRequested
 from tenant_contracts.tenant import Tenant, apply
 from tenant_provisioner.naming import TenantNames
-from tenant_provisioner.schema import migrations
+from tenant_provisioner.schema_migrations import migrations
 from tenant_provisioner.tenant_db import TenantDatabases
 from tenantctl.postgres import PostgresCluster
 from tests.integration.provisioner.support import new_slug, scalar

@@ -9,10 +9,10 @@ import pytest
 from tenant_contracts.events import TenantChanges
 from tenant_contracts.tenant import NotRequested, fold
 from tenant_provisioner.decision import (
+    Decision,
     Defer,
     Delete,
     GiveUp,
-    Plan,
     Policy,
     Provision,
     RetryLater,
@@ -28,7 +28,7 @@ from tests.unit.provisioner.history import NOW, History
 POLICY = Policy(backoff=(1, 5, 30))  # 4 attempts
 
 
-def plan_for(history: History, seq: int, after_conflict: bool = False) -> Plan:
+def plan_for(history: History, seq: int, after_conflict: bool = False) -> Decision:
     return decide(replay(history.events), seq, NOW, POLICY, after_conflict)
 
 

@@ -11,7 +11,7 @@ from tenant_contracts.events import TenantActive, TenantRequested
 from tenant_provisioner.failures import is_transient_sqlstate
 from tenant_provisioner.naming import TenantNames, quote_ident, quote_literal
 from tenant_provisioner.request import Poison, parse_request
-from tenant_provisioner.schema import migrations, parse_migration_name
+from tenant_provisioner.schema_migrations import migrations, parse_migration_name
 from tenant_provisioner.settings import Settings, SettingsError
 from tenant_provisioner.tracing import child_traceparent, trace_id_of
 

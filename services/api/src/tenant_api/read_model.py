@@ -9,7 +9,7 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from tenant_api.schema import PROJECTION
+from tenant_api.ddl import PROJECTION
 from tenant_contracts.tenant import Status, Tenant
 
 COLUMNS: tuple[str, ...] = tuple(f.name for f in msgspec.structs.fields(Tenant))

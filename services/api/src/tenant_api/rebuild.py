@@ -9,9 +9,9 @@ import asyncpg
 from nats.js.api import StreamInfo
 
 from tenant_api import read_model
+from tenant_api.ddl import create_schema, recreate_read_model
 from tenant_api.projection import apply_batch
 from tenant_api.projection_runner import StreamBatches
-from tenant_api.schema import create_schema, recreate_read_model
 from tenant_contracts.subjects import STREAM_NAME
 from tenant_stream.connection import NatsSettings, connect
 

@@ -13,12 +13,12 @@ from nats.aio.client import Client as NatsClient
 
 from tenant_api import idempotency
 from tenant_api.commands import TenantCommands
+from tenant_api.ddl import create_schema
 from tenant_api.metrics import Metrics
 from tenant_api.ops_data import OpsReader
 from tenant_api.projection_runner import ProjectionRunner
 from tenant_api.queries import TenantQueries
 from tenant_api.roster import Roster
-from tenant_api.schema import create_schema
 from tenant_api.settings import Settings
 from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog

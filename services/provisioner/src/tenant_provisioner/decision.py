@@ -69,11 +69,11 @@ class GiveUp:  # append TenantFailed and ack
     attempts: int
 
 
-Plan = Skip | Defer | Provision | Update | Delete | Cancel | GiveUp
+Decision = Skip | Defer | Provision | Update | Delete | Cancel | GiveUp
 
 
 def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
-           after_conflict: bool = False) -> Plan:
+           after_conflict: bool = False) -> Decision:
     if request_seq in ledger.closed:
         return Skip("already handled")
     if request_seq in ledger.skipped:

@@ -30,10 +30,10 @@ from tenant_contracts.tenant import STAGES, NotRequested, Tenant
 from tenant_provisioner import metrics
 from tenant_provisioner.decision import (
     Cancel,
+    Decision,
     Defer,
     Delete,
     GiveUp,
-    Plan,
     Policy,
     Provision,
     RetryLater,
@@ -200,7 +200,7 @@ class Processor:
     def _writer(self, ledger: Ledger, request: Request) -> _Writer:
         return _Writer(self.store, ledger, request, self.tracing)
 
-    async def _carry_out(self, plan: Plan, ledger: Ledger, writer: _Writer) -> Outcome:
+    async def _carry_out(self, plan: Decision, ledger: Ledger, writer: _Writer) -> Outcome:
         match plan:
             case Skip(reason=reason):
                 return Done(reason)

@@ -22,7 +22,7 @@ from tenant_provisioner.ownership import (
     may_drop,
     role_owner,
 )
-from tenant_provisioner.schema import migrations
+from tenant_provisioner.schema_migrations import migrations
 
 # A stuck lock becomes LockNotAvailable (transient, retried) instead of a hang.
 _SERVER_SETTINGS = {"lock_timeout": "10s", "application_name": "tenant-provisioner"}
