@@ -1,4 +1,5 @@
-"""Builds tenant histories for the decision tests, seq by seq."""
+"""Builds tenant histories for the decision tests, seq by seq (a builder: the history
+itself is tenant_contracts.history.History)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from tenant_contracts.events import (
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 
-class History:
+class HistoryBuilder:
     def __init__(self) -> None:
         self.tenant_id = uuid.uuid4()
         self.events: list[tuple[int, EventBase]] = []

@@ -12,13 +12,13 @@ from tenant_provisioner.decision import (
     decide,
 )
 from tenant_provisioner.ledger import Phase, replay
-from tests.unit.provisioner.history import NOW, History
+from tests.unit.provisioner.history import NOW, HistoryBuilder
 
 POLICY = Policy(backoff=(1, 5, 30))
 
 
 def test_a_cancel_of_a_pending_tenant_overtakes_its_request_and_stops_it_at_once() -> None:
-    h = History()
+    h = HistoryBuilder()
     request = h.requested()
     cancel = h.cancel_requested()
     ledger = replay(h.events)
@@ -30,7 +30,7 @@ def test_a_cancel_of_a_pending_tenant_overtakes_its_request_and_stops_it_at_once
 
 
 def test_a_cancel_while_waiting_for_a_retry_stops_at_once() -> None:
-    h = History()
+    h = HistoryBuilder()
     request = h.requested()
     h.attempt(1, stages=2)
     h.attempt_failed(1, retry_in=600)
@@ -41,7 +41,7 @@ def test_a_cancel_while_waiting_for_a_retry_stops_at_once() -> None:
 
 
 def test_a_cancel_during_an_attempt_is_left_to_the_worker_holding_it() -> None:
-    h = History()
+    h = HistoryBuilder()
     request = h.requested()
     h.attempt(1, stages=2)
     cancel = h.cancel_requested()
@@ -53,7 +53,7 @@ def test_a_cancel_during_an_attempt_is_left_to_the_worker_holding_it() -> None:
 
 
 def test_cancelled_closes_both_and_the_tenant_may_be_retried_or_deleted() -> None:
-    h = History()
+    h = HistoryBuilder()
     request = h.requested()
     cancel = h.cancel_requested()
     h.cancelled()
@@ -67,7 +67,7 @@ def test_cancelled_closes_both_and_the_tenant_may_be_retried_or_deleted() -> Non
 
 
 def test_completion_first_makes_the_cancel_moot() -> None:
-    h = History()
+    h = HistoryBuilder()
     request = h.requested()
     h.attempt(1)
     cancel = h.cancel_requested()
@@ -80,7 +80,7 @@ def test_completion_first_makes_the_cancel_moot() -> None:
 
 
 def test_a_second_cancel_and_a_cancel_of_a_settled_tenant_are_ignored() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     first = h.cancel_requested()
     second = h.cancel_requested()

@@ -23,37 +23,37 @@ from tenant_provisioner.decision import (
     decide,
 )
 from tenant_provisioner.ledger import Phase, only_requests, replay
-from tests.unit.provisioner.history import NOW, History
+from tests.unit.provisioner.history import NOW, HistoryBuilder
 
 POLICY = Policy(backoff=(1, 5, 30))  # 4 attempts
 
 
-def plan_for(history: History, seq: int, after_conflict: bool = False) -> Decision:
+def plan_for(history: HistoryBuilder, seq: int, after_conflict: bool = False) -> Decision:
     return decide(replay(history.events), seq, NOW, POLICY, after_conflict)
 
 
 def test_a_new_request_begins_attempt_one() -> None:
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     assert plan_for(h, seq) == Provision(attempt=1, begin=True)
 
 
 def test_an_interrupted_attempt_is_followed_by_the_next_one() -> None:
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     h.attempt(1, stages=2)  # the worker died while migrating
     assert plan_for(h, seq) == Provision(attempt=2, begin=True)
 
 
 def test_after_a_conflict_an_open_attempt_belongs_to_another_worker() -> None:
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     h.attempt(1, stages=2)
     assert isinstance(plan_for(h, seq, after_conflict=True), Defer)
 
 
 def test_a_failed_attempt_waits_for_its_retry_at_then_goes_on() -> None:
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     h.attempt(1, stages=1)
     h.attempt_failed(1, retry_in=5)
@@ -65,7 +65,7 @@ def test_a_failed_attempt_waits_for_its_retry_at_then_goes_on() -> None:
 
 @pytest.mark.parametrize("finish", ["active", "failed"])
 def test_a_handled_request_is_skipped(finish: str) -> None:
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     h.attempt(1)
     getattr(h, finish)()
@@ -73,7 +73,7 @@ def test_a_handled_request_is_skipped(finish: str) -> None:
 
 
 def test_transient_errors_retry_with_the_backoff_then_give_up() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1, stages=1)
     first = after_error(replay(h.events), 1, "refused", True, NOW, POLICY)
@@ -86,7 +86,7 @@ def test_transient_errors_retry_with_the_backoff_then_give_up() -> None:
 
 
 def test_a_permanent_error_gives_up_at_once() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1, stages=2)
     assert after_error(replay(h.events), 1, "syntax error", False, NOW, POLICY) \
@@ -97,7 +97,7 @@ def test_a_request_stored_while_the_tenant_is_busy_is_ignored_by_fold_and_provis
     # The api answers 409 to it; found in the stream anyway (appended by hand, or
     # replayed), it is skipped by the provisioner exactly as the fold ignores it, so
     # the tenant never waits for a request nobody will take up (issue 9, defect 5).
-    h = History()
+    h = HistoryBuilder()
     first = h.requested()
     update = h.update_requested()
     h.attempt(1, stages=2)
@@ -111,7 +111,7 @@ def test_a_request_stored_while_the_tenant_is_busy_is_ignored_by_fold_and_provis
 
 
 def test_a_retry_of_an_active_tenant_wedges_nothing() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1)
     h.active()
@@ -124,7 +124,7 @@ def test_a_retry_of_an_active_tenant_wedges_nothing() -> None:
 
 
 def test_update_and_delete_resume_without_a_second_start_event() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1)
     h.active()
@@ -140,7 +140,7 @@ def test_update_and_delete_resume_without_a_second_start_event() -> None:
 
 
 def test_retry_of_a_failed_tenant_starts_a_new_series() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     for n in (1, 2, 3):
         h.attempt(n, stages=1)
@@ -156,7 +156,7 @@ def test_retry_of_a_failed_tenant_starts_a_new_series() -> None:
 
 @pytest.mark.parametrize("request_kind", ["update_requested", "retry_requested"])
 def test_requests_that_do_not_apply_are_skipped_with_a_reason(request_kind: str) -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1)
     h.active()
@@ -169,7 +169,7 @@ def test_requests_that_do_not_apply_are_skipped_with_a_reason(request_kind: str)
 
 
 def test_a_retry_of_an_active_tenant_is_skipped_but_a_later_update_runs() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1)
     h.active()
@@ -180,7 +180,7 @@ def test_a_retry_of_an_active_tenant_is_skipped_but_a_later_update_runs() -> Non
 
 
 def test_deleting_a_failed_tenant_applies() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.attempt(1, stages=1)
     h.failed(attempts=1)
@@ -188,20 +188,20 @@ def test_deleting_a_failed_tenant_applies() -> None:
 
 
 def test_a_request_missing_from_the_loaded_history_is_deferred() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     assert isinstance(plan_for(h, h.last_seq + 1), Defer)
 
 
 def test_a_history_without_tenant_requested_is_rejected() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.retry_requested()
     with pytest.raises(NotRequested):
         replay(h.events)
 
 
 def test_max_deliveries_fails_the_open_head_only() -> None:
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     h.attempt(1, stages=1)
     h.attempt_failed(1)
@@ -217,7 +217,7 @@ def test_max_deliveries_fails_the_open_head_only() -> None:
 
 def test_exhausted_attempts_found_on_redelivery_give_up() -> None:
     """The backoff was shortened by a new release: the next delivery fails the tenant."""
-    h = History()
+    h = HistoryBuilder()
     seq = h.requested()
     for n in range(1, 6):
         h.attempt(n, stages=1)
@@ -226,7 +226,7 @@ def test_exhausted_attempts_found_on_redelivery_give_up() -> None:
 
 
 def test_only_requests_tells_the_api_apart_from_another_worker() -> None:
-    h = History()
+    h = HistoryBuilder()
     h.requested()
     h.update_requested()
     h.deletion_requested()
