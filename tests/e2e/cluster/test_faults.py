@@ -28,7 +28,10 @@ from tests.e2e.cluster.harness import (
 
 LOAD_BEFORE_SECONDS = 4.0
 LOAD_AFTER_SECONDS = 6.0
-RECOVERY_SECONDS = 10.0
+# Every replica ready again (feeds following, stream and consumer in place) after the
+# node is back. Measured 0.3-9.7 s on the 2-core machine (the figure is printed);
+# the bound leaves room for a loaded CI machine rather than fail on a slow second.
+RECOVERY_SECONDS = 15.0
 
 
 async def _run_fault(platform: ClusterPlatform, nc: NatsClient, name: str,
@@ -45,7 +48,7 @@ async def _run_fault(platform: ClusterPlatform, nc: NatsClient, name: str,
         await asyncio.sleep(LOAD_BEFORE_SECONDS)  # steady load before the fault (not a wait)
         what = await fault()
         healed = time.monotonic()
-        # Every replica ready again (its feed following the stream) within 10 s.
+        # Every replica ready again (its feed following the stream) within the bound.
         await wait_until(platform.all_ready, timeout=RECOVERY_SECONDS, interval=0.2)
         recovered = time.monotonic() - healed
         await asyncio.sleep(LOAD_AFTER_SECONDS)  # steady load after it
