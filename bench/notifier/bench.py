@@ -18,6 +18,7 @@ import asyncio
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
 import uuid
@@ -27,6 +28,9 @@ from pathlib import Path
 import msgspec
 import nats
 import websockets
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from procstat import cpu_seconds, rss_bytes
 
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantProgress, TenantRequested
@@ -51,18 +55,6 @@ class _Frame(msgspec.Struct):
 
 
 _decode_frame = msgspec.json.Decoder(_Frame).decode
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 class Receiver:

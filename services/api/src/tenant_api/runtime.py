@@ -164,31 +164,39 @@ class Runtime:
         log.info("api stopped: NATS drained, PostgreSQL pool closed")
 
 
+async def _every(seconds: float, what: str, work: Callable[[], Awaitable[str | None]]) -> None:
+    """Run `work` for ever, `seconds` apart; a PostgreSQL failure waits for the next round.
+    `work` returns what to log, if anything."""
+    while True:
+        try:
+            done = await work()
+            if done:
+                log.info("%s", done)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("%s failed, next try in %.0fs: %r", what, seconds, exc)
+        await asyncio.sleep(seconds)
+
+
 async def _purge_keys_hourly(pool: asyncpg.Pool) -> None:
     # Expired Idempotency-Keys match no request; without this the table only grows.
     # Every replica may run it: the DELETE is idempotent.
-    while True:
-        try:
-            purged = await idempotency.purge_expired(pool)
-            if purged:
-                log.info("purged %d expired idempotency keys", purged)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("idempotency key purge failed, next try in an hour: %r", exc)
-        await asyncio.sleep(PURGE_INTERVAL_SECONDS)
+    async def purge() -> str | None:
+        purged = await idempotency.purge_expired(pool)
+        return f"purged {purged} expired idempotency keys" if purged else None
+
+    await _every(PURGE_INTERVAL_SECONDS, "idempotency key purge", purge)
 
 
 async def _finish_pending_creates(commands: TenantCommands, age: float) -> None:
     # A create whose client was told 503 (outcome unknown), or whose api crashed
     # mid-append, is sent again until stored: the client finds it by retrying or by
     # its Location. Every replica may run this: the stream stores the event once.
-    while True:
-        await asyncio.sleep(min(PENDING_CHECK_SECONDS, age))
-        try:
-            settled = await commands.finish_pending(age)
-            if settled:
-                log.info("settled %d create(s) whose outcome was unknown", settled)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-            log.warning("pending creates not checked: %r", exc)
+    async def finish() -> str | None:
+        settled = await commands.finish_pending(age)
+        return f"settled {settled} create(s) whose outcome was unknown" if settled else None
+
+    await asyncio.sleep(min(PENDING_CHECK_SECONDS, age))
+    await _every(min(PENDING_CHECK_SECONDS, age), "checking pending creates", finish)
 
 
 async def _create_schema(pool: asyncpg.Pool) -> None:
