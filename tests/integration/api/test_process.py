@@ -31,7 +31,8 @@ from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import NatsServer
 from tenantctl.ports import free_port
 from tenantctl.services import ServiceProcess, wait_http_ok
-from tests.conftest import JWT_SECRET, wait_until
+from tenantctl.postgres import PostgresCluster
+from tests.conftest import JWT_SECRET, unique_database, wait_until
 from tests.integration.api.support import auth
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -76,9 +77,22 @@ class RunningApi:
 
 
 @pytest.fixture(scope="module")
-def api_process(api_nats: NatsServer, api_database: str) -> Iterator[RunningApi]:
-    running = RunningApi(_env(api_nats, api_database, free_port()))
-    wait_http_ok(f"{running.url}/readyz", 30, running.service)
+async def process_database(postgres: PostgresCluster) -> str:
+    # Not the package's api_database: the in-process api projecting into that one is
+    # frozen between tests (its event loop only runs during async tests) and may hold
+    # the projection's row lock, which would keep this process from ever catching up.
+    return await unique_database(postgres, "api_process")
+
+
+@pytest.fixture(scope="module")
+def api_process(api_nats: NatsServer, process_database: str) -> Iterator[RunningApi]:
+    running = RunningApi(_env(api_nats, process_database, free_port()))
+    try:
+        wait_http_ok(f"{running.url}/readyz", 30, running.service)
+    except (TimeoutError, RuntimeError) as exc:
+        running.service.stop()
+        raise AssertionError(f"{exc}\n--- api log ---\n"
+                             f"{running.log.read_text(errors='replace')[-8000:]}") from exc
     yield running
     running.stop_gracefully()
 
@@ -113,10 +127,10 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(
           f"in {time.monotonic() - started:.1f} s")
 
 
-async def test_readyz_waits_for_nats(api_database: str) -> None:
+async def test_readyz_waits_for_nats(fresh_database: str) -> None:
     port, store = free_port(), Path(tempfile.mkdtemp(prefix="api-late-nats-"))
     nats_server = NatsServer(store_dir=store, port=port, auth=NatsCredentials.generate())
-    running = RunningApi(_env(nats_server, api_database, free_port()))
+    running = RunningApi(_env(nats_server, fresh_database, free_port()))
     try:
         await asyncio.to_thread(wait_http_ok, f"{running.url}/healthz", 30, running.service)
         code, problem = running.status("/readyz")
@@ -129,8 +143,8 @@ async def test_readyz_waits_for_nats(api_database: str) -> None:
         shutil.rmtree(store, ignore_errors=True)
 
 
-def test_sigterm_stops_it_cleanly(api_nats: NatsServer, api_database: str) -> None:
-    running = RunningApi(_env(api_nats, api_database, free_port()))
+def test_sigterm_stops_it_cleanly(api_nats: NatsServer, fresh_database: str) -> None:
+    running = RunningApi(_env(api_nats, fresh_database, free_port()))
     wait_http_ok(f"{running.url}/readyz", 30, running.service)
     started = time.monotonic()
     running.stop_gracefully()

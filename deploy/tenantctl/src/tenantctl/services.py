@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -114,6 +115,9 @@ def wait_http_ok(url: str, timeout: float, process: ServiceProcess | None = None
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
+        except urllib.error.HTTPError as exc:
+            # The body says why (a /readyz problem names what it waits for).
+            last = f"{exc}: {exc.read()[:500].decode(errors='replace')}"
         except OSError as exc:
             last = exc
         time.sleep(0.1)
