@@ -30,8 +30,8 @@ from schemathesis.specs.openapi.checks import (
 from tenantctl.nats_auth import NatsCredentials
 from tenantctl.nats_server import NatsServer
 from tenantctl.ports import free_port
-from tenantctl.services import ServiceProcess, wait_http_ok
 from tenantctl.postgres import PostgresCluster
+from tenantctl.services import ServiceProcess, wait_http_ok
 from tests.conftest import JWT_SECRET, unique_database, wait_until
 from tests.integration.api.support import auth
 
