@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal, get_args
 
 import msgspec
 
@@ -41,7 +42,12 @@ class Status(StrEnum):
     CANCELLED = "Cancelled"
 
 
-BUSY_STATUSES = frozenset({Status.PENDING, Status.PROVISIONING, Status.UPDATING, Status.DELETING})
+# The statuses the provisioner puts a tenant in while it works on a request (the SPA
+# shows a progress bar); with Pending (a request waits) they make a tenant busy.
+WORKING_STATUSES = frozenset({Status.PROVISIONING, Status.UPDATING, Status.DELETING})
+BUSY_STATUSES = WORKING_STATUSES | {Status.PENDING}
+# No request applies any more: the tenant's slug is free for a new tenant.
+TERMINAL_STATUSES = frozenset({Status.DELETED})
 
 # The statuses in which a tenant accepts each later request. The api refuses the
 # rest with 409, so the provisioner never receives a request it could only skip
@@ -62,6 +68,15 @@ OVERTAKES: dict[type[EventBase], frozenset[str]] = {
     TenantCancelRequested: frozenset({TenantRequested.__name__, TenantRetryRequested.__name__}),
 }
 
+# A pending request is taken up by the provisioner's next event, except these, which
+# report on work under way without answering it.
+KEEPS_PENDING: tuple[type[EventBase], ...] = (TenantProgress, TenantAttemptFailed)
+# A pending request taken up only by the events named: a cancel is answered by
+# Cancelled, or made moot by the provisioning's own end.
+TAKEN_UP_ONLY_BY: dict[type[EventBase], tuple[type[EventBase], ...]] = {
+    TenantCancelRequested: (TenantCancelled, TenantActive, TenantFailed),
+}
+
 # Provisioning stages in order, each with the percent reached when it starts.
 STAGES: tuple[tuple[str, int], ...] = (
     ("creating_database", 10),
@@ -70,8 +85,12 @@ STAGES: tuple[tuple[str, int], ...] = (
     ("verifying", 85),
 )
 
-PLANS = ("free", "pro", "enterprise")
-SLUG_PATTERN = r"^[a-z][a-z0-9-]{2,39}$"
+# A Literal gives clients and the OpenAPI schema the exact choices (the api's bodies use it).
+Plan = Literal["free", "pro", "enterprise"]
+PLANS: tuple[str, ...] = get_args(Plan)
+DEFAULT_PLAN: Plan = "free"
+SLUG_MIN_LENGTH, SLUG_MAX_LENGTH = 3, 40
+SLUG_PATTERN = rf"^[a-z][a-z0-9-]{{{SLUG_MIN_LENGTH - 1},{SLUG_MAX_LENGTH - 1}}}$"
 
 
 class Tenant(msgspec.Struct, frozen=True, kw_only=True):
@@ -142,10 +161,10 @@ def apply(tenant: Tenant | None, event: EventBase, seq: int) -> Tenant:
 
 
 def _takes_up(pending: str | None, event: EventBase) -> bool:
-    if pending == TenantCancelRequested.__name__:
-        # A cancel is answered by Cancelled, or made moot by the provisioning's own end.
-        return isinstance(event, TenantCancelled | TenantActive | TenantFailed)
-    return not isinstance(event, TenantProgress | TenantAttemptFailed)
+    for request, answers in TAKEN_UP_ONLY_BY.items():
+        if pending == request.__name__:
+            return isinstance(event, answers)
+    return not isinstance(event, KEEPS_PENDING)
 
 
 def _changes(tenant: Tenant, event: EventBase) -> dict[str, object]:

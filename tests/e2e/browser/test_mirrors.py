@@ -1,7 +1,8 @@
-"""The page's copies of the contracts' rules agree with the originals.
+"""The page's fold and form checks agree with contracts' and the api's.
 
 The SPA folds socket events into rows itself (tenant-fold.js) and checks the create form
-itself (validation.js); here both run in Chromium beside the Python they mirror.
+itself (validation.js), both with the tables and field rules served by
+GET /api/v1/vocabulary; here both run in Chromium beside the Python they mirror.
 """
 
 from __future__ import annotations

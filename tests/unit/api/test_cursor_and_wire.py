@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import typing
 import uuid
 from datetime import UTC, datetime
 
+import msgspec
 import pytest
 
 from tenant_api.cursor import InvalidCursor, decode_cursor, encode_cursor
-from tenant_api.wire import Plan
+from tenant_api.wire import CreateTenant, UpdateTenant
 from tenant_contracts.tenant import PLANS
 
 
@@ -23,4 +23,9 @@ def test_forged_cursors_are_refused(forged: str) -> None:
 
 
 def test_plan_choices_are_the_contracts() -> None:
-    assert typing.get_args(Plan) == PLANS
+    # What clients see in the schema: the bodies accept exactly the contracts' plans.
+    _, schemas = msgspec.json.schema_components([CreateTenant, UpdateTenant])
+    create_plan = schemas["CreateTenant"]["properties"]["plan"]
+    assert sorted(create_plan["enum"]) == sorted(PLANS) and create_plan["default"] in PLANS
+    update_plan = schemas["UpdateTenant"]["properties"]["plan"]["anyOf"][0]
+    assert sorted(update_plan["enum"]) == sorted(PLANS)

@@ -1,4 +1,5 @@
-"""Operational and SPA-support routes: health, readiness, metrics, config, dev sign-in."""
+"""Operational and SPA-support routes: health, readiness, metrics, config, the rules the
+SPA applies (vocabulary), dev sign-in."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tenant_api.metrics import CONTENT_TYPE, Metrics
 from tenant_api.problems import problem_response, problem_specs
 from tenant_api.runtime import Runtime
 from tenant_api.settings import Settings
+from tenant_api.vocabulary import Vocabulary, vocabulary
 from tenant_api.wire import ClientConfig, DevToken, DevTokenRequest, Health
 
 
@@ -44,6 +46,16 @@ async def client_config(state: State) -> ClientConfig:
                         dev_tokens=settings.dev_tokens)
 
 
+@get("/api/v1/vocabulary", tags=["spa"],
+     summary="The lifecycle table, plans, stages and field rules, as contracts define them",
+     description="Statuses; which request a tenant accepts in which status, which pending "
+                 "requests it may overtake and which events take a pending request up; "
+                 "plans; provisioning stages in order; the create form's field rules. "
+                 "The SPA loads it once at start instead of keeping copies. No token needed.")
+async def vocabulary_route() -> Vocabulary:
+    return vocabulary()
+
+
 @post("/api/v1/dev/token", tags=["spa"], media_type=MediaType.JSON, status_code=200,
       responses=problem_specs(400, 413, 422),
       summary="A 1 h token for local sign-in (only with DEV_TOKENS=1)")
@@ -53,7 +65,7 @@ async def dev_token(data: JSONBody[DevTokenRequest], state: State) -> DevToken:
 
 
 def ops_router(settings: Settings) -> Router:
-    handlers = [healthz, readyz, metrics, client_config]
+    handlers = [healthz, readyz, metrics, client_config, vocabulary_route]
     if settings.dev_tokens and settings.jwt.secret:
         handlers.append(dev_token)  # absent otherwise: a plain 404
     return Router(path="/", route_handlers=handlers)

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
 from tenant_contracts.events import Event
-from tenant_contracts.tenant import SLUG_PATTERN, Tenant
+from tenant_contracts.tenant import DEFAULT_PLAN, SLUG_PATTERN, Plan, Tenant
 
-# Must list tenant_contracts.tenant.PLANS (a unit test keeps them equal); a Literal
-# gives clients and the OpenAPI schema the exact choices.
-Plan = Literal["free", "pro", "enterprise"]
 # Control characters (NUL above all, which PostgreSQL text cannot hold) are refused.
 _TEXT = r"[^\x00-\x1f\x7f]"
 NAME_PATTERN = rf"^{_TEXT}*[^\s\x00-\x1f\x7f]{_TEXT}*$"  # and not only blanks
@@ -31,7 +28,7 @@ class CreateTenant(msgspec.Struct, frozen=True, kw_only=True):
     name: Name
     slug: Slug
     admin_email: Email
-    plan: Plan = "free"
+    plan: Plan = DEFAULT_PLAN
 
 
 class UpdateTenant(msgspec.Struct, frozen=True, kw_only=True):

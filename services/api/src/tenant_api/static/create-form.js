@@ -1,7 +1,7 @@
 // The create form: the api's rules first, then the api's own answer at the same fields.
 import { newIdempotencyKey } from "./api.js";
 import { showFieldErrors, showFormMessage, watchEdits } from "./form-errors.js";
-import { slugFromName, validateCreate } from "./validation.js";
+import { fillPlanChoices, slugFromName, slugHint, validateCreate } from "./validation.js";
 
 export function setUpCreateForm({ form, api, onCreated }) {
   const name = form.elements.name;
@@ -12,6 +12,8 @@ export function setUpCreateForm({ form, api, onCreated }) {
   // One key per intended tenant: a double submit or a retried request creates it once.
   let idempotencyKey = newIdempotencyKey();
 
+  fillPlanChoices(form.elements.plan);
+  form.querySelector("#create-slug-hint").textContent = slugHint();
   watchEdits(form);
   name.addEventListener("input", () => {
     if (!slugTouched) slug.value = slugFromName(name.value);

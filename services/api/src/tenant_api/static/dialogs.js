@@ -1,11 +1,12 @@
 // Edit (name, plan) and delete-with-confirmation, each a modal <dialog>.
 import { showFieldErrors, showFormMessage, watchEdits } from "./form-errors.js";
-import { validateEdit } from "./validation.js";
+import { fillPlanChoices, validateEdit } from "./validation.js";
 
 export function setUpEditDialog({ dialog, api, store, tracker }) {
   const form = dialog.querySelector("form");
   const message = form.querySelector(".form-message");
   let tenantId = null;
+  fillPlanChoices(form.elements.plan);
   watchEdits(form);
   form.querySelector("[data-close]").addEventListener("click", () => dialog.close());
 

@@ -1,15 +1,10 @@
 // How times, stages and failures read in the table and the history.
 
-const STAGE_LABELS = {
-  creating_database: "Creating database",
-  migrating: "Migrating",
-  seeding: "Seeding",
-  verifying: "Verifying",
-};
-
+// A stage's name read as words (creating_database as Creating database); the stages
+// themselves, and their order, are contracts' (vocabulary.stages).
 export function stageLabel(stage) {
   if (!stage) return "";
-  return STAGE_LABELS[stage] ?? stage.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
+  return stage.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase());
 }
 
 export function secondsUntil(iso, now = Date.now()) {

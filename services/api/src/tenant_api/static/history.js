@@ -2,6 +2,7 @@
 // socket of its own that follows just that tenant (`tenant=<id>`), resuming after the last
 // seq the loaded history holds: nothing between the two is lost or shown twice.
 import { absoluteTime, stageLabel } from "./format.js";
+import { vocabulary } from "./vocabulary.js";
 
 const LABELS = {
   TenantRequested: "Requested",
@@ -23,7 +24,7 @@ const LABELS = {
 const TONES = { TenantActive: "success", TenantUpdated: "success", TenantFailed: "danger",
                 TenantAttemptFailed: "warning", TenantCancelled: "warning" };
 
-export const EVENT_TYPES = Object.keys(LABELS);
+export const EVENT_TYPES = vocabulary.event_types;
 
 export function eventLabel(type) {
   return LABELS[type] ?? type;

@@ -1,37 +1,43 @@
 // Mirror of tenant_contracts.tenant.apply: a tenant row is the fold of its events.
-// Keep the two in step: the browser test replays the same events through both.
+// Keep the two in step: the browser test replays the same events through both. The
+// tables the fold consults (which request applies in which status, which overtakes,
+// which events take a pending request up) are contracts' own, served by the api.
+import { vocabulary } from "./vocabulary.js";
 
-export const STATUSES = ["Pending", "Provisioning", "Active", "Failed", "Updating", "Deleting", "Deleted",
-                                "Cancelled"];
-export const BUSY_STATUSES = new Set(["Pending", "Provisioning", "Updating", "Deleting"]);
+export const STATUSES = vocabulary.statuses;
+const BUSY_STATUSES = new Set(vocabulary.busy_statuses);
+const WORKING_STATUSES = new Set(vocabulary.working_statuses);
+const TERMINAL_STATUSES = new Set(vocabulary.terminal_statuses);
+const REQUESTS = new Set(vocabulary.request_types);
+const KEEPS_PENDING = new Set(vocabulary.keeps_pending);
 
-// Which request a tenant takes in which status (tenant_contracts.tenant.ACCEPTS_IN).
-const ACCEPTS_IN = {
-  TenantUpdateRequested: ["Active"],
-  TenantRetryRequested: ["Failed", "Cancelled"],
-  TenantDeletionRequested: ["Active", "Failed", "Cancelled"],
-  TenantCancelRequested: ["Pending", "Provisioning"],
-};
-// The pending requests a request may overtake (tenant_contracts.tenant.OVERTAKES).
-const OVERTAKES = {
-  TenantCancelRequested: ["TenantRequested", "TenantRetryRequested"],
-};
-const REQUESTS = new Set(["TenantRequested", ...Object.keys(ACCEPTS_IN)]);
-const KEEP_PENDING = new Set(["TenantProgress", "TenantAttemptFailed"]);
-
-export function accepts(tenant, type) {
-  if (!(ACCEPTS_IN[type] ?? []).includes(tenant.status)) return false;
-  return !tenant.pending_request || (OVERTAKES[type] ?? []).includes(tenant.pending_request);
+// Whether the tenant's status is one the request applies in (a pending request aside).
+export function appliesIn(tenant, type) {
+  return (vocabulary.accepts_in[type] ?? []).includes(tenant.status);
 }
 
-// tenant_contracts.tenant._takes_up: a pending cancel is answered only by the end of the
-// provisioning (Cancelled, or Active/Failed first); other requests by any event of the
-// provisioner's but progress and a failed attempt.
+export function accepts(tenant, type) {
+  if (!appliesIn(tenant, type)) return false;
+  return !tenant.pending_request || (vocabulary.overtakes[type] ?? []).includes(tenant.pending_request);
+}
+
+// tenant_contracts.tenant._takes_up: some pending requests are taken up only by the events
+// named (a cancel: the end of the provisioning); the others by any event of the
+// provisioner's that does not just report on work under way.
 function takesUp(pending, type) {
-  if (pending === "TenantCancelRequested") {
-    return ["TenantCancelled", "TenantActive", "TenantFailed"].includes(type);
-  }
-  return !KEEP_PENDING.has(type);
+  const only = vocabulary.taken_up_only_by[pending];
+  if (only) return only.includes(type);
+  return !KEEPS_PENDING.has(type);
+}
+
+// The provisioner is at work on the tenant (a progress bar shows).
+export function isWorking(tenant) {
+  return WORKING_STATUSES.has(tenant.status);
+}
+
+// No request applies any more (Deleted).
+export function isTerminal(tenant) {
+  return TERMINAL_STATUSES.has(tenant.status);
 }
 
 // Busy: a busy status, or a request not taken up yet (the fold's pending_request).

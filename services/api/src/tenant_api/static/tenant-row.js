@@ -2,9 +2,8 @@
 // the progress bar's transition survive every event.
 import { ICONS, statusBadge } from "./icons.js";
 import { absoluteTime, attemptNote, relativeTime, stageLabel } from "./format.js";
-import { accepts, isBusy } from "./tenant-fold.js";
+import { accepts, appliesIn, isBusy, isTerminal, isWorking } from "./tenant-fold.js";
 
-const IN_MOTION = new Set(["Provisioning", "Updating", "Deleting"]);
 
 export function buildRow() {
   const row = document.createElement("tr");
@@ -38,7 +37,7 @@ export function updateRow(row, tenant, { me, inFlight, now = Date.now() }) {
   row.dataset.slug = tenant.slug;
   row.dataset.status = tenant.status;
   row.dataset.version = String(tenant.version);
-  row.classList.toggle("is-deleted", tenant.status === "Deleted");
+  row.classList.toggle("is-deleted", isTerminal(tenant));
   setText(row, ".name", tenant.name);
   setText(row, ".slug", tenant.slug);
   const plan = row.querySelector(".plan");
@@ -61,7 +60,7 @@ function updateStatus(row, status) {
 }
 
 function updateProgress(row, tenant, now) {
-  const moving = IN_MOTION.has(tenant.status);
+  const moving = isWorking(tenant);
   const line = row.querySelector(".progress-line");
   line.hidden = !moving;
   const bar = row.querySelector(".bar");
@@ -118,7 +117,7 @@ function updateTimes(row, tenant, now) {
 
 function updateActions(row, tenant, inFlight) {
   const busy = isBusy(tenant);
-  const gone = tenant.status === "Deleted";
+  const gone = isTerminal(tenant);
   const action = (name) => row.querySelector(`[data-action="${name}"]`);
   const label = (name, verb, title) => {
     const button = action(name);
@@ -128,13 +127,13 @@ function updateActions(row, tenant, inFlight) {
   const unlessBusy = (title) => (busy ? `${title}: not while the tenant is busy` : title);
   label("history", "History of", "History");
   // Only an Active tenant has a database to update (the api answers 409 otherwise).
-  const editable = tenant.status === "Active";
+  const editable = appliesIn(tenant, "TenantUpdateRequested");
   label("edit", "Edit", editable ? unlessBusy("Edit name or plan") : "Edit: only an Active tenant");
   label("delete", "Delete", unlessBusy("Delete"));
   label("retry", "Retry", "Provision again");
   label("cancel", "Cancel", "Stop provisioning and drop what it created");
 
-  const retryable = tenant.status === "Failed" || tenant.status === "Cancelled";
+  const retryable = appliesIn(tenant, "TenantRetryRequested");
   const retry = action("retry");
   retry.hidden = !retryable;
   retry.disabled = inFlight;

@@ -1,4 +1,5 @@
 // The tenant table: keyed rows in newest-first order, filtered, with one click handler.
+import { isTerminal } from "./tenant-fold.js";
 import { buildRow, updateRow } from "./tenant-row.js";
 
 export class TenantTable {
@@ -44,7 +45,7 @@ export class TenantTable {
       // Move only rows that are out of place: moving a row would take focus from its buttons.
       if (this.body.children[index] !== row) this.body.insertBefore(row, this.body.children[index] ?? null);
     });
-    const total = this.store.all().filter((t) => t.status !== "Deleted").length;
+    const total = this.store.all().filter((t) => !isTerminal(t)).length;
     this.count.textContent = total === 1 ? "1 tenant" : `${total} tenants`;
     this.empty.hidden = visible.length > 0;
     this.empty.textContent = total || this.search.value ? "No tenant matches." : "No tenants yet. Create the first one above.";
@@ -72,7 +73,7 @@ export class TenantTable {
   }
 
   #shown(tenant) {
-    if (tenant.status === "Deleted" && !this.showDeleted.checked) return false;
+    if (isTerminal(tenant) && !this.showDeleted.checked) return false;
     const query = this.search.value.trim().toLowerCase();
     return !query || [tenant.name, tenant.slug, tenant.owner, tenant.plan, tenant.status]
       .some((text) => text.toLowerCase().includes(query));

@@ -1,35 +1,52 @@
-// The create and edit rules of the api, checked before a request is sent.
+// The create and edit rules of the api, checked before a request is sent. The rules are
+// the api's own (vocabulary.fields, read off its request bodies; vocabulary.plans); only
+// the wording of each message is the page's.
+import { matches, vocabulary } from "./vocabulary.js";
 
-export const PLANS = ["free", "pro", "enterprise"];
-export const SLUG_PATTERN = /^[a-z][a-z0-9-]{2,39}$/;
-export const NAME_MAX = 100;
-const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
-// PostgreSQL text cannot hold NUL, and the api refuses every control character.
-const CONTROL = /[\x00-\x1f\x7f]/;
+const { fields, plans } = vocabulary;
+
+// The <select>'s choices are the api's plans, the default one chosen (also after a reset).
+export function fillPlanChoices(select) {
+  const label = (plan) => plan.replace(/^./, (c) => c.toUpperCase());
+  select.replaceChildren(...plans.map((plan) => {
+    const chosen = plan === vocabulary.default_plan;
+    return new Option(label(plan), plan, chosen, chosen);
+  }));
+}
+
+export function slugHint() {
+  const { min_length: min, max_length: max } = fields.slug;
+  return `Lowercase letters, digits and hyphens; starts with a letter; ${min}–${max} long.`;
+}
 
 // Values are checked as they will be sent (the forms trim them first).
 export function validateName(name) {
   if (!/\S/.test(name)) return "Enter a name.";
-  if (name.length > NAME_MAX) return `Use at most ${NAME_MAX} characters.`;
-  if (CONTROL.test(name)) return "Remove control characters such as tabs or line breaks.";
+  if (name.length > fields.name.max_length) return `Use at most ${fields.name.max_length} characters.`;
+  // What the pattern refuses beyond blanks: control characters (PostgreSQL text cannot hold NUL).
+  if (!matches(fields.name, name)) return "Remove control characters such as tabs or line breaks.";
   return null;
 }
 
 export function validateSlug(slug) {
+  const rule = fields.slug;
   if (!slug) return "Enter a slug.";
   if (!/^[a-z]/.test(slug)) return "Start with a lowercase letter.";
-  if (slug.length < 3 || slug.length > 40) return "Use 3 to 40 characters.";
-  if (!SLUG_PATTERN.test(slug)) return "Use lowercase letters, digits and hyphens only.";
+  if (slug.length < rule.min_length || slug.length > rule.max_length) {
+    return `Use ${rule.min_length} to ${rule.max_length} characters.`;
+  }
+  if (!matches(rule, slug)) return "Use lowercase letters, digits and hyphens only.";
   return null;
 }
 
 export function validatePlan(plan) {
-  return PLANS.includes(plan) ? null : `Choose one of: ${PLANS.join(", ")}.`;
+  return plans.includes(plan) ? null : `Choose one of: ${plans.join(", ")}.`;
 }
 
 export function validateEmail(email) {
+  const rule = fields.admin_email;
   if (!email) return "Enter the first admin's email address.";
-  if (email.length > 254 || CONTROL.test(email) || !EMAIL_PATTERN.test(email)) return "Enter an email address like ada@example.com.";
+  if (email.length > rule.max_length || !matches(rule, email)) return "Enter an email address like ada@example.com.";
   return null;
 }
 
@@ -50,7 +67,7 @@ export function validateEdit(values) {
 export function slugFromName(name) {
   let slug = name.toLowerCase().normalize("NFKD").replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
   slug = slug.replace(/^[^a-z]+/, "");
-  return slug.slice(0, 40).replace(/-+$/, "");
+  return slug.slice(0, fields.slug.max_length).replace(/-+$/, "");
 }
 
 function compact(errors) {
