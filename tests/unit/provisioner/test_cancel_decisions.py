@@ -5,9 +5,9 @@ from __future__ import annotations
 from tenant_contracts.tenant import Status, fold
 from tenant_provisioner.decision import (
     Cancel,
+    Done,
     Policy,
     Provision,
-    Skip,
     after_max_deliveries,
     decide,
 )
@@ -46,10 +46,10 @@ def test_a_cancel_during_an_attempt_is_left_to_the_worker_holding_it() -> None:
     h.attempt(1, stages=2)
     cancel = h.cancel_requested()
     ledger = replay(h.events)
-    assert isinstance(decide(ledger, cancel, NOW, POLICY), Skip)
+    assert isinstance(decide(ledger, cancel, NOW, POLICY), Done)
     # the holder (or the redelivery after it died) cancels at its next decision
     assert isinstance(decide(ledger, request, NOW, POLICY), Cancel)
-    assert isinstance(after_max_deliveries(ledger, cancel, 9), Skip)
+    assert isinstance(after_max_deliveries(ledger, cancel, 9), Done)
 
 
 def test_cancelled_closes_both_and_the_tenant_may_be_retried_or_deleted() -> None:

@@ -10,13 +10,13 @@ from tenant_contracts.events import TenantChanges
 from tenant_contracts.tenant import NotRequested, fold
 from tenant_provisioner.decision import (
     Decision,
-    Defer,
     Delete,
+    Done,
     GiveUp,
+    Later,
     Policy,
     Provision,
     RetryLater,
-    Skip,
     Update,
     after_error,
     after_max_deliveries,
@@ -49,7 +49,7 @@ def test_after_a_conflict_an_open_attempt_belongs_to_another_worker() -> None:
     h = HistoryBuilder()
     seq = h.requested()
     h.attempt(1, stages=2)
-    assert isinstance(plan_for(h, seq, after_conflict=True), Defer)
+    assert isinstance(plan_for(h, seq, after_conflict=True), Later)
 
 
 def test_a_failed_attempt_waits_for_its_retry_at_then_goes_on() -> None:
@@ -58,7 +58,7 @@ def test_a_failed_attempt_waits_for_its_retry_at_then_goes_on() -> None:
     h.attempt(1, stages=1)
     h.attempt_failed(1, retry_in=5)
     plan = plan_for(h, seq)
-    assert isinstance(plan, Defer) and plan.delay == pytest.approx(5)
+    assert isinstance(plan, Later) and plan.delay == pytest.approx(5)
     later = decide(replay(h.events), seq, NOW + timedelta(seconds=6), POLICY)
     assert later == Provision(attempt=2, begin=True)
 
@@ -69,7 +69,7 @@ def test_a_handled_request_is_skipped(finish: str) -> None:
     seq = h.requested()
     h.attempt(1)
     getattr(h, finish)()
-    assert plan_for(h, seq) == Skip("already handled")
+    assert plan_for(h, seq) == Done("already handled")
 
 
 def test_transient_errors_retry_with_the_backoff_then_give_up() -> None:
@@ -101,11 +101,11 @@ def test_a_request_stored_while_the_tenant_is_busy_is_ignored_by_fold_and_provis
     first = h.requested()
     update = h.update_requested()
     h.attempt(1, stages=2)
-    assert isinstance(plan_for(h, update), Skip)
+    assert isinstance(plan_for(h, update), Done)
     assert plan_for(h, first) == Provision(attempt=2, begin=True)
     h.attempt(2)
     h.active()
-    assert isinstance(plan_for(h, update), Skip)
+    assert isinstance(plan_for(h, update), Done)
     tenant = fold(h.events)
     assert tenant is not None and tenant.pending_request is None and tenant.status == "Active"
 
@@ -116,7 +116,7 @@ def test_a_retry_of_an_active_tenant_wedges_nothing() -> None:
     h.attempt(1)
     h.active()
     stray = h.retry_requested()
-    assert isinstance(plan_for(h, stray), Skip)
+    assert isinstance(plan_for(h, stray), Done)
     tenant = fold(h.events)
     assert tenant is not None and (tenant.status, tenant.pending_request) == ("Active", None)
     update = h.update_requested()  # a later request is taken up as usual
@@ -165,7 +165,7 @@ def test_requests_that_do_not_apply_are_skipped_with_a_reason(request_kind: str)
     h.deleted()
     seq = getattr(h, request_kind)()
     plan = plan_for(h, seq)
-    assert isinstance(plan, Skip) and "does not apply" in plan.reason
+    assert isinstance(plan, Done) and "does not apply" in plan.reason
 
 
 def test_a_retry_of_an_active_tenant_is_skipped_but_a_later_update_runs() -> None:
@@ -175,7 +175,7 @@ def test_a_retry_of_an_active_tenant_is_skipped_but_a_later_update_runs() -> Non
     h.active()
     retry = h.retry_requested()
     update = h.update_requested()
-    assert isinstance(plan_for(h, retry), Skip)
+    assert isinstance(plan_for(h, retry), Done)
     assert plan_for(h, update) == Update(TenantChanges(name="New"), begin=True, attempt=1)
 
 
@@ -190,7 +190,7 @@ def test_deleting_a_failed_tenant_applies() -> None:
 def test_a_request_missing_from_the_loaded_history_is_deferred() -> None:
     h = HistoryBuilder()
     h.requested()
-    assert isinstance(plan_for(h, h.last_seq + 1), Defer)
+    assert isinstance(plan_for(h, h.last_seq + 1), Later)
 
 
 def test_a_history_without_tenant_requested_is_rejected() -> None:
@@ -209,10 +209,10 @@ def test_max_deliveries_fails_the_open_head_only() -> None:
     ledger = replay(h.events)
     assert after_max_deliveries(ledger, seq, 3) == GiveUp(
         "gave up after 3 deliveries; last error: refused", 1)
-    assert isinstance(after_max_deliveries(ledger, waiting, 3), Skip)
+    assert isinstance(after_max_deliveries(ledger, waiting, 3), Done)
     h.attempt(2)
     h.active()
-    assert after_max_deliveries(replay(h.events), seq, 3) == Skip("already handled")
+    assert after_max_deliveries(replay(h.events), seq, 3) == Done("already handled")
 
 
 def test_exhausted_attempts_found_on_redelivery_give_up() -> None:

@@ -12,8 +12,8 @@ import pytest
 from tenant_contracts.codec import encode_event
 from tenant_contracts.events import TenantChanges, TenantProvisioning, TenantRequested
 from tenant_contracts.tenant import Tenant
-from tenant_provisioner.decision import Policy
-from tenant_provisioner.processor import Done, Later, Processor
+from tenant_provisioner.decision import Done, Later, Policy
+from tenant_provisioner.processor import Processor
 from tenant_provisioner.request import Request
 from tenant_stream.event_log import NotStored, StoredMessage
 from tenant_stream.memory import Fault, MemoryEventLog

@@ -13,7 +13,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tenant_contracts.subjects import REQUEST_SUBJECTS, STREAM_NAME
 from tenant_provisioner import metrics
-from tenant_provisioner.processor import Done, Drop, Later, Processor
+from tenant_provisioner.decision import Done, Later
+from tenant_provisioner.processor import Drop, Processor
 from tenant_provisioner.request import Poison, parse_request
 from tenant_provisioner.settings import Settings
 

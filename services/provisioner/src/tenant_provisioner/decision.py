@@ -27,16 +27,20 @@ class Policy:
         return len(self.backoff) + 1
 
 
-# Plans: exactly one per decision.
+# What becomes of the message. Both are decisions (nothing to do; not now) and, the
+# same objects, outcomes the processor hands the consumer after carrying a decision out.
 @dataclass(frozen=True)
-class Skip:  # nothing to do: ack without events
+class Done:  # the request has its outcome (or needs none): ack
     reason: str
 
 
 @dataclass(frozen=True)
-class Defer:  # not now: nak with this delay
+class Later:  # not finished, or not now: nak with this delay
     delay: float
     reason: str
+
+
+# The work a decision may call for: exactly one per decision.
 
 
 @dataclass(frozen=True)
@@ -69,39 +73,39 @@ class GiveUp:  # append TenantFailed and ack
     attempts: int
 
 
-Decision = Skip | Defer | Provision | Update | Delete | Cancel | GiveUp
+Decision = Done | Later | Provision | Update | Delete | Cancel | GiveUp
 
 
 def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
            after_conflict: bool = False) -> Decision:
     if request_seq in ledger.closed:
-        return Skip("already handled")
+        return Done("already handled")
     if request_seq in ledger.skipped:
-        return Skip(ledger.skipped[request_seq])
+        return Done(ledger.skipped[request_seq])
     head = ledger.head
     if head is None or request_seq > ledger.last_seq:
-        return Defer(policy.wait_seconds, "request not in the loaded history yet")
+        return Later(policy.wait_seconds, "request not in the loaded history yet")
     if head.cancel_seq == request_seq:
         if head.open:
             # A worker holds the provisioning: it meets the cancel at its next stage
             # boundary (its append conflicts); if it died, the provisioning request is
             # delivered again and its handler cancels. Either way that message answers.
-            return Skip(f"the provisioning at seq {head.seq} stops at its next stage")
+            return Done(f"the provisioning at seq {head.seq} stops at its next stage")
         # Not begun, or waiting for its next attempt: stop it now.
         return Cancel("cancelled before its next attempt")
     if head.seq != request_seq:
-        return Defer(_wait_for(head.retry_at, now, policy),
+        return Later(_wait_for(head.retry_at, now, policy),
                      f"waits for the older request at seq {head.seq}")
     if after_conflict and head.open:
         # Someone appended to this tenant while we were working: another worker holds
         # this request (we stalled past ack_wait). Let it finish instead of fighting.
-        return Defer(policy.wait_seconds, "another worker is working on this request")
+        return Later(policy.wait_seconds, "another worker is working on this request")
     if head.cancel_seq is not None:
         return Cancel(f"cancel requested at seq {head.cancel_seq}")
     if head.failures >= policy.max_attempts:
         return GiveUp(head.last_error or "attempts exhausted", head.attempt)
     if not head.open and head.retry_at is not None and head.retry_at > now:
-        return Defer((head.retry_at - now).total_seconds(), "backing off before the next attempt")
+        return Later((head.retry_at - now).total_seconds(), "backing off before the next attempt")
     request = head.request
     if isinstance(request, TenantRequested | TenantRetryRequested):
         # An open attempt here was interrupted (its worker died): begin the next one.
@@ -110,7 +114,7 @@ def decide(ledger: Ledger, request_seq: int, now: datetime, policy: Policy,
         return Update(changes=request.changes, begin=not head.started, attempt=head.failures + 1)
     if isinstance(request, TenantDeletionRequested):
         return Delete(begin=not head.started, attempt=head.failures + 1)
-    return Skip(f"{type(request).__name__} is not a request")
+    return Done(f"{type(request).__name__} is not a request")
 
 
 @dataclass(frozen=True)
@@ -130,15 +134,15 @@ def after_error(ledger: Ledger, attempt: int, error: str, transient: bool, now: 
     return RetryLater(attempt, error, now + timedelta(seconds=delay), delay)
 
 
-def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int) -> Skip | GiveUp:
+def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int) -> Done | GiveUp:
     """JetStream stopped redelivering a request: make sure it still gets an outcome."""
     if ledger.is_done(request_seq):
-        return Skip("already handled")
+        return Done("already handled")
     head = ledger.head
     if head is not None and head.cancel_seq == request_seq:
-        return Skip(f"the provisioning request at seq {head.seq} carries the cancel out")
+        return Done(f"the provisioning request at seq {head.seq} carries the cancel out")
     if head is None or head.seq != request_seq:
-        return Skip("abandoned while an older request is open")
+        return Done("abandoned while an older request is open")
     detail = f"; last error: {head.last_error}" if head.last_error else ""
     return GiveUp(f"gave up after {deliveries} deliveries{detail}", max(head.attempt, 1))
 

@@ -31,13 +31,13 @@ from tenant_provisioner import metrics
 from tenant_provisioner.decision import (
     Cancel,
     Decision,
-    Defer,
     Delete,
+    Done,
     GiveUp,
+    Later,
     Policy,
     Provision,
     RetryLater,
-    Skip,
     Update,
     after_error,
     after_max_deliveries,
@@ -63,21 +63,12 @@ _MAX_DECISIONS = 10  # conflicts in a row before handing the message back
 
 
 @dataclass(frozen=True)
-class Done:  # the request has its outcome (or needs none): ack
-    reason: str
-
-
-@dataclass(frozen=True)
-class Later:  # not finished: nak with this delay
-    delay: float
-    reason: str
-
-
-@dataclass(frozen=True)
 class Drop:  # can never be processed: term
     reason: str
 
 
+# Done and Later are the decision module's: a decision of nothing to do, or not now,
+# is handed to the consumer as it is.
 Outcome = Done | Later | Drop
 
 
@@ -183,7 +174,7 @@ class Processor:
         for _ in range(_MAX_DECISIONS):
             ledger = replay(await self.store.history(request.tenant_id, at_least=request.seq))
             plan = after_max_deliveries(ledger, request.seq, deliveries)
-            if isinstance(plan, Skip):
+            if isinstance(plan, Done):
                 log.log(logging.INFO if ledger.is_done(request.seq) else logging.ERROR,
                         "max deliveries for tenant=%s seq=%s: %s", request.tenant_id,
                         request.seq, plan.reason)
@@ -202,10 +193,8 @@ class Processor:
 
     async def _carry_out(self, plan: Decision, ledger: Ledger, writer: _Writer) -> Outcome:
         match plan:
-            case Skip(reason=reason):
-                return Done(reason)
-            case Defer(delay=delay, reason=reason):
-                return Later(delay, reason)
+            case Done() | Later():
+                return plan
             case GiveUp(error=error, attempts=attempts):
                 await writer.append(TenantFailed, error=error, attempts=attempts)
                 return Done(f"failed: {error}")
