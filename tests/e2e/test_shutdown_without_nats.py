@@ -40,5 +40,6 @@ async def test_sigterm_while_nats_is_down_exits_cleanly(
     assert codes == {"api": -15, "provisioner": 0, "notifier": 0}, codes
     for name in codes:
         assert "Traceback" not in platform.log(name), platform.log(name)
-    assert "api stopped" in platform.log("api")
-    assert "provisioner stopped" in platform.log("provisioner")
+    # The provisioner's 0 is its run() returning after closing what it holds (a failed
+    # close would raise: exit 1). The api's -15 cannot tell: its closing with NATS down
+    # is checked on the app itself (tests/integration/api/test_shutdown.py).

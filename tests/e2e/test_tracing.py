@@ -373,5 +373,8 @@ async def test_every_log_line_of_the_three_services_is_a_json_object(
     # Lines written inside a span carry its trace: the provisioner's, handling this request.
     traced = [r for r in records["provisioner"] if r.get("trace_id") == trace_id]
     assert traced and all(len(r["span_id"]) == 16 for r in traced), records["provisioner"]
+    # This test is about the log itself: the handler is synchronous so that the last
+    # lines before an exit are not lost in a queue (docs/architecture.md, Observability).
+    # Each service's last line on its way out is how to see that, hence its wording here.
     assert any(r["message"].startswith("api stopped") for r in records["api"])
     assert any(r["message"] == "provisioner stopped" for r in records["provisioner"])

@@ -69,6 +69,8 @@ def test_an_unknown_level_falls_back_to_info_and_says_so() -> None:
     code, records = run("import logging\nfrom tenant_stream.logs import configure_logging\n"
                         "configure_logging('loud')\nlogging.getLogger('x').info('shown')")
     assert code == 0
+    # The log is the only place a logging setting can be reported (the level is not a
+    # setting that stops a service): its one line naming the variable is the interface.
     assert [r["message"] for r in records] == ["unknown LOG_LEVEL 'loud': logging at INFO",
                                                "shown"]
 
@@ -77,6 +79,8 @@ def test_an_unknown_level_falls_back_to_info_and_says_so() -> None:
 def test_a_service_refusing_its_settings_says_why_in_json(module: str) -> None:
     env = {"PATH": os.environ["PATH"], "NATS_USER": "alone"}  # no password: refused
     code, records = run(f"import runpy; runpy.run_module({module!r}, run_name='__main__')", env)
+    # The documented settings contract (issue 15): a bad setting is one line naming the
+    # service and the variable, and exit 2. The line is the interface, so it is checked.
     assert code == 2
     (refused,) = records
     assert refused["level"] == "CRITICAL" and refused["message"].startswith(f"{module}: ")

@@ -71,9 +71,10 @@ class RunningApi:
         code = self.service.stop()
         log = self.log.read_text(errors="replace")
         shutil.rmtree(self.log.parent, ignore_errors=True)
-        # uvicorn re-raises the SIGTERM after its graceful shutdown, hence -15.
+        # uvicorn re-raises the SIGTERM after its graceful shutdown, hence -15. That NATS
+        # is drained and the pool closed is checked on the app itself
+        # (test_shutdown.py): the exit code cannot tell.
         assert code in (0, -signal.SIGTERM), log
-        assert "api stopped: NATS drained, PostgreSQL pool closed" in log, log
 
 
 @pytest.fixture(scope="module")

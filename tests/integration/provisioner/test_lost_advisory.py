@@ -16,6 +16,7 @@ from tests.integration.provisioner.support import (
     Provisioners,
     history,
     request_tenant,
+    types,
     wait_for_type,
 )
 
@@ -32,14 +33,21 @@ async def test_an_advisory_whose_outcome_could_not_be_appended_is_retried(
         info.config, max_msgs=info.state.messages, discard=DiscardPolicy.NEW))
     provisioners.start(PROVISIONER_MAX_DELIVER="1", PROVISIONER_BACKOFF_SECONDS="0.2")
 
+    (process,) = provisioners.running
+
     def advisory_failed() -> bool:
-        return any("max-deliveries advisory" in log and "maximum messages exceeded" in log
-                   for log in provisioners.each_log())
+        # The advisory came, and recording its outcome failed at least once.
+        try:
+            retries = provisioners.metrics(process).get("provisioner_outcome_retries_total", 0)
+        except OSError:
+            return False  # not serving its metrics yet
+        return retries >= 1
 
     try:
         await wait_until(advisory_failed, timeout=20)
     except AssertionError:
         raise AssertionError(f"no failed advisory in {provisioners.each_log()}") from None
+    assert await types(js, tenant.tenant_id) == ["TenantRequested"]  # nothing recorded yet
     await js.update_stream(info.config)  # appends are accepted again
 
     await wait_for_type(js, tenant.tenant_id, "TenantFailed", timeout=20)

@@ -12,6 +12,7 @@ from nats.aio.subscription import Subscription
 
 from tenant_contracts.subjects import STREAM_NAME
 from tenant_contracts.tenant import NotRequested
+from tenant_provisioner import metrics
 from tenant_provisioner.failures import backoff, until_done
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.request import Poison, parse_request
@@ -69,7 +70,8 @@ async def watch_max_deliveries(nc: NATS, consumer: str, store: EventStore,
         task = asyncio.create_task(until_done(
             lambda: record_outcome(advisory),
             f"recording the outcome of the max-deliveries advisory for seq "
-            f"{advisory.stream_seq}", stopping=stopping, delays=backoff(RETRY_FIRST, RETRY_CAP)))
+            f"{advisory.stream_seq}", stopping=stopping, delays=backoff(RETRY_FIRST, RETRY_CAP),
+            failed=metrics.OUTCOME_RETRIES.inc))
         retrying.add(task)
         task.add_done_callback(retrying.discard)
 

@@ -42,10 +42,11 @@ def backoff(first: float, cap: float) -> Iterator[float]:
 
 async def until_done(action: Callable[[], Awaitable[None]], what: str, *,
                      stopping: Callable[[], bool], delays: Iterator[float],
-                     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> bool:
-    """Runs `action` until it returns (True), waiting the next delay after each failure;
-    False only when `stopping()` says the process is going away.
-    For work nothing else would ever redo: it must not end silently."""
+                     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                     failed: Callable[[], object] = lambda: None) -> bool:
+    """Runs `action` until it returns (True), waiting the next delay after each failure
+    (each also calls `failed`: a metric); False only when `stopping()` says the process
+    is going away. For work nothing else would ever redo: it must not end silently."""
     failures = 0
     try:
         for delay in delays:
@@ -53,6 +54,7 @@ async def until_done(action: Callable[[], Awaitable[None]], what: str, *,
                 await action()
             except Exception as exc:
                 failures += 1
+                failed()
                 level = logging.WARNING if failures < _QUIET_FAILURES else logging.ERROR
                 log.log(level, "%s failed (attempt %d), retrying in %.1fs: %s: %s", what,
                         failures, delay, type(exc).__name__, exc, exc_info=failures == 1)

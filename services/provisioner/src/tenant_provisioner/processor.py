@@ -26,6 +26,7 @@ from tenant_contracts.events import (
     TenantUpdating,
     utc_now,
 )
+from tenant_contracts.history import History
 from tenant_contracts.tenant import STAGES, NotRequested, Tenant
 from tenant_provisioner import metrics
 from tenant_provisioner.decision import (
@@ -98,7 +99,7 @@ class _Writer:
                                                          tracestate)
                 return
             except Conflict as exc:
-                history = exc.history or await self._store.history(self._tenant.id)
+                history = _counted(exc.history or await self._store.history(self._tenant.id))
                 newer = [e for seq, e in history if seq > self.last_seq]
                 if newer and not only_requests(newer):
                     raise  # another worker appended: the caller reloads and decides again
@@ -110,6 +111,7 @@ class _Writer:
                 # after them (NATS counts the unreadable ones too: expect the last seq read).
                 log.info("tenant=%s: %d request(s) queued meanwhile; carrying on after seq %d",
                          self._tenant.id, len(newer), history.last_seq)
+                metrics.APPENDS_CARRIED_ON.inc()
                 self.last_seq = history.last_seq
 
 
@@ -145,8 +147,8 @@ class Processor:
             try:
                 # at_least: the read reaches the request just delivered, even from a
                 # replica that is behind (it never wrongly finds "no such tenant").
-                ledger = replay(await self.store.history(request.tenant_id,
-                                                         at_least=request.seq))
+                ledger = replay(_counted(await self.store.history(request.tenant_id,
+                                                                  at_least=request.seq)))
             except NotRequested as exc:
                 return Drop(f"tenant {request.tenant_id} has no TenantRequested: {exc}")
             plan = decide(ledger, request.seq, self.clock(), self.policy, after_conflict)
@@ -172,7 +174,8 @@ class Processor:
         """Returns once the request has its outcome (or needs none); raises otherwise,
         so that the caller tries again."""
         for _ in range(_MAX_DECISIONS):
-            ledger = replay(await self.store.history(request.tenant_id, at_least=request.seq))
+            ledger = replay(_counted(await self.store.history(request.tenant_id,
+                                                              at_least=request.seq)))
             plan = after_max_deliveries(ledger, request.seq, deliveries)
             if isinstance(plan, Done):
                 log.log(logging.INFO if ledger.is_done(request.seq) else logging.ERROR,
@@ -272,3 +275,8 @@ class Processor:
     async def _pause(self) -> None:
         if self.stage_delay:
             await asyncio.sleep(self.stage_delay)  # demo pacing, so a person can watch the bar
+
+
+def _counted(history: History) -> History:
+    metrics.HISTORY_SKIPPED.inc(len(history.skipped))
+    return history
