@@ -4,20 +4,8 @@ from __future__ import annotations
 
 import re
 
+from tenant_contracts import tenant as lifecycle
 from tenant_contracts.events import EVENT_TYPES, REQUEST_TYPES
-from tenant_contracts.tenant import (
-    ACCEPTS_IN,
-    BUSY_STATUSES,
-    KEEPS_PENDING,
-    OVERTAKES,
-    PLANS,
-    SLUG_PATTERN,
-    STAGES,
-    TAKEN_UP_ONLY_BY,
-    TERMINAL_STATUSES,
-    WORKING_STATUSES,
-    Status,
-)
 from tests.integration.api.support import Api
 
 
@@ -30,22 +18,23 @@ async def test_the_vocabulary_is_the_contracts(api: Api) -> None:
     assert response.status_code == 200, response.text
     served = response.json()
 
-    assert served["statuses"] == [s.value for s in Status]
-    for key, statuses in [("busy_statuses", BUSY_STATUSES), ("working_statuses", WORKING_STATUSES),
-                          ("terminal_statuses", TERMINAL_STATUSES)]:
+    assert served["statuses"] == [s.value for s in lifecycle.Status]
+    for key, statuses in [("busy_statuses", lifecycle.BUSY_STATUSES),
+                          ("working_statuses", lifecycle.WORKING_STATUSES),
+                          ("terminal_statuses", lifecycle.TERMINAL_STATUSES)]:
         assert set(served[key]) == {s.value for s in statuses}, key
     assert served["event_types"] == _names(EVENT_TYPES)
     assert served["request_types"] == _names(REQUEST_TYPES)
     assert {t: set(s) for t, s in served["accepts_in"].items()} == {
-        t.__name__: {s.value for s in statuses} for t, statuses in ACCEPTS_IN.items()}
+        t.__name__: {s.value for s in statuses} for t, statuses in lifecycle.ACCEPTS_IN.items()}
     assert {t: set(s) for t, s in served["overtakes"].items()} == {
-        t.__name__: set(names) for t, names in OVERTAKES.items()}
-    assert served["keeps_pending"] == _names(KEEPS_PENDING)
+        t.__name__: set(names) for t, names in lifecycle.OVERTAKES.items()}
+    assert served["keeps_pending"] == _names(lifecycle.KEEPS_PENDING)
     assert served["taken_up_only_by"] == {
-        t.__name__: _names(answers) for t, answers in TAKEN_UP_ONLY_BY.items()}
-    assert served["plans"] == list(PLANS)
-    assert served["stages"] == [{"name": n, "percent": p} for n, p in STAGES]
-    assert served["fields"]["slug"]["pattern"] == SLUG_PATTERN
+        t.__name__: _names(answers) for t, answers in lifecycle.TAKEN_UP_ONLY_BY.items()}
+    assert served["plans"] == list(lifecycle.PLANS)
+    assert served["stages"] == [{"name": n, "percent": p} for n, p in lifecycle.STAGES]
+    assert served["fields"]["slug"]["pattern"] == lifecycle.SLUG_PATTERN
 
 
 async def test_the_field_rules_are_the_bodies_and_in_the_schema(api: Api) -> None:
@@ -56,7 +45,7 @@ async def test_the_field_rules_are_the_bodies_and_in_the_schema(api: Api) -> Non
         assert fields[name]["pattern"] == body[name]["pattern"], name
         assert fields[name]["max_length"] == body[name]["maxLength"], name
     assert body["slug"]["pattern"] == fields["slug"]["pattern"]
-    assert sorted(body["plan"]["enum"]) == sorted(PLANS)
+    assert sorted(body["plan"]["enum"]) == sorted(lifecycle.PLANS)
     # The slug's lengths are those its pattern allows.
     slug = re.compile(fields["slug"]["pattern"])
     shortest, longest = fields["slug"]["min_length"], fields["slug"]["max_length"]
