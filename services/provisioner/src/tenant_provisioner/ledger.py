@@ -21,6 +21,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tenant_contracts.events import (
+    REQUEST_TYPES,
     EventBase,
     TenantActive,
     TenantAttemptFailed,
@@ -28,20 +29,14 @@ from tenant_contracts.events import (
     TenantCancelRequested,
     TenantDeleted,
     TenantDeleting,
-    TenantDeletionRequested,
     TenantFailed,
     TenantProvisioning,
     TenantRequested,
-    TenantRetryRequested,
     TenantUpdated,
-    TenantUpdateRequested,
     TenantUpdating,
 )
 from tenant_contracts.history import History
-from tenant_contracts.tenant import NotRequested, Tenant, accepts, apply
-
-REQUEST_EVENTS = (TenantRequested, TenantRetryRequested, TenantUpdateRequested,
-                  TenantDeletionRequested, TenantCancelRequested)
+from tenant_contracts.tenant import ACCEPTS_IN, OVERTAKES, NotRequested, Tenant, accepts, apply
 
 
 class Phase(StrEnum):
@@ -70,11 +65,13 @@ _CLOSES: dict[type[EventBase], Phase] = {
     TenantDeleted: Phase.DELETED,
     TenantCancelled: Phase.CANCELLED,
 }
-_APPLIES_IN: dict[type[EventBase], frozenset[Phase]] = {
+# The phases in which a queued request applies when its turn comes: contracts'
+# ACCEPTS_IN read as phases (the same names), for the requests that queue; a creation
+# only on a new tenant. A request that overtakes (a cancel) never queues.
+APPLIES_IN: dict[type[EventBase], frozenset[Phase]] = {
     TenantRequested: frozenset({Phase.NEW}),
-    TenantRetryRequested: frozenset({Phase.FAILED, Phase.CANCELLED}),
-    TenantUpdateRequested: frozenset({Phase.ACTIVE}),
-    TenantDeletionRequested: frozenset({Phase.ACTIVE, Phase.FAILED, Phase.CANCELLED}),
+    **{request: frozenset(Phase[status.name] for status in statuses)
+       for request, statuses in ACCEPTS_IN.items() if request not in OVERTAKES},
 }
 
 
@@ -109,7 +106,7 @@ class Ledger:
 
 def only_requests(events: Sequence[EventBase]) -> bool:
     """True when none of the events is the provisioner's own (so no other worker)."""
-    return bool(events) and all(isinstance(e, REQUEST_EVENTS) for e in events)
+    return bool(events) and all(isinstance(e, REQUEST_TYPES) for e in events)
 
 
 def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
@@ -123,7 +120,7 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
     for seq, event in history:
         before, tenant = tenant, apply(tenant, event, seq)
         kind = type(event)
-        if isinstance(event, REQUEST_EVENTS):
+        if isinstance(event, REQUEST_TYPES):
             if before is not None and not accepts(before, kind):
                 # The fold ignores it too (contracts' accepts): nobody waits for it.
                 skipped[seq] = (f"{kind.__name__} does not apply to a tenant that is "
@@ -161,7 +158,7 @@ def replay(history: Sequence[tuple[int, EventBase]]) -> Ledger:
                     else:
                         skipped[done.cancel_seq] = (f"the provisioning ended ({kind.__name__}) "
                                                     "before the cancel took effect")
-        while queue and not queue[0].started and phase not in _APPLIES_IN[type(queue[0].request)]:
+        while queue and not queue[0].started and phase not in APPLIES_IN[type(queue[0].request)]:
             dropped = queue.pop(0)
             skipped[dropped.seq] = (f"{type(dropped.request).__name__} does not apply "
                                     f"to a tenant in phase {phase}")
