@@ -35,6 +35,7 @@ def test_the_browser_reaches_the_spa_the_api_the_schema_and_the_socket() -> None
     for asset in STATIC.iterdir():
         assert route(f"/{asset.name}") == "api", asset.name
     assert route("/api/v1/tenants") == "api"
+    assert route("/api/v1/vocabulary") == "api"  # the rules the SPA loads first
     assert route("/api/v1/tenants/0b7c/events") == "api"
     assert route("/schema") == "api"
     assert route("/schema/openapi.json") == "api"
