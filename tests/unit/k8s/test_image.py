@@ -5,35 +5,15 @@ from __future__ import annotations
 
 import re
 
-from tests.unit.k8s.render import K8S, ROOT, SERVICES, workload
+from tests.unit.k8s.image import DOCKERFILE, build_args, excluded, instructions, stages
+from tests.unit.k8s.render import ROOT, SERVICES, workload
 
-DOCKERFILE = (K8S / "Dockerfile").read_text()
 MUST_STAY_OUT = [".venv/bin/python", ".venv", "services/api/.venv/lib/x.py", ".git/HEAD",
                  ".data/jwt-secret", ".data/nats-auth.json", "tests/unit/k8s/test_image.py",
                  "tests/conftest.py", "bench/durability/sync_interval.py",
                  "docs/screenshot-provisioning.png",
                  "services/api/src/tenant_api/__pycache__/a.pyc",
                  ".pytest_cache/v/x", "deploy/tenantctl/src/tenantctl/cli.py", ".env"]
-
-
-def instructions() -> list[tuple[str, str]]:
-    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1].strip())
-            for line in joined.splitlines() if line.strip() and not line.startswith("#")]
-
-
-def stages() -> list[list[tuple[str, str]]]:
-    found: list[list[tuple[str, str]]] = []
-    for op, rest in instructions():
-        if op == "FROM":
-            found.append([])
-        if found:
-            found[-1].append((op, rest))
-    return found
-
-
-def build_args() -> dict[str, str]:
-    return dict(rest.split("=", 1) for op, rest in instructions() if op == "ARG" and "=" in rest)
 
 
 def test_base_image_and_uv_are_pinned_to_exact_versions() -> None:
@@ -67,34 +47,6 @@ def test_only_the_services_runtime_dependencies_are_installed() -> None:
         packages = set(re.findall(r"--package (\S+)", sync))
         assert packages == {f"tenant-{s}" for s in SERVICES}, sync
     assert "COPY . ." not in DOCKERFILE
-
-
-def ignore_patterns() -> list[tuple[bool, re.Pattern[str]]]:
-    patterns = []
-    for raw in (ROOT / ".dockerignore").read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        negated = line.startswith("!")
-        glob = line.lstrip("!").strip("/")
-        regex = ""
-        for part in re.split(r"(\*\*/|\*\*|\*|\?)", glob):
-            regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(
-                part, re.escape(part))
-        patterns.append((negated, re.compile(regex)))
-    return patterns
-
-
-def excluded(path: str) -> bool:
-    """Docker's rule: the last pattern matching the path or one of its parent
-    directories decides; `!` takes a path back in."""
-    parts = path.split("/")
-    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    decision = False
-    for negated, pattern in ignore_patterns():
-        if any(pattern.fullmatch(p) for p in prefixes):
-            decision = not negated
-    return decision
 
 
 def test_the_build_context_keeps_out_what_must_never_be_in_an_image() -> None:
