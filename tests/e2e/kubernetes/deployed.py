@@ -1,0 +1,92 @@
+"""deploy/k8s applied to the testbed as an operator applies it, and ways to look at it."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from tenantctl.tls import make_local_ca
+from tests.e2e.kubernetes.testbed import KubeTestbed
+from tests.unit.k8s.render import rendered
+
+NAMESPACE = "tenant-platform"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Deployed:
+    objects: list[dict[str, Any]]
+    dry_run: subprocess.CompletedProcess[str]
+    real: subprocess.CompletedProcess[str]
+
+
+def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60,
+             explain: Callable[[], object] = lambda: "") -> T:
+    """`explain` says, when time is up, what the cluster said meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what} {explain()}")
+        time.sleep(0.25)
+
+
+def as_yaml(objects: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(objects, sort_keys=False)
+
+
+def create_secrets(kube: KubeTestbed, directory: Path) -> None:
+    """The four Secrets of deploy/k8s/README.md (sections 2 and 3), with test values."""
+    ns = ("-n", NAMESPACE)
+    passwords = [f"--from-literal={who}=pw+{who}/{'x' * 20}=" for who in
+                 ("api", "provisioner", "notifier", "mailer", "operator", "admin")]
+    kube.kubectl(*ns, "create", "secret", "generic", "nats-users", *passwords)
+    kube.kubectl(*ns, "create", "secret", "generic", "tenant-platform-db",
+                 "--from-literal=DATABASE_URL=postgresql://tenant_api:pw@db:5432/tenant_platform",
+                 "--from-literal=PROVISIONER_DATABASE_URL="
+                 "postgresql://tenant_provisioner:pw@db:5432/postgres")
+    tls = make_local_ca(directory)
+    kube.kubectl(*ns, "create", "secret", "generic", "nats-tls",
+                 f"--from-file=ca.crt={tls.ca_file}", f"--from-file=tls.crt={tls.server_cert}",
+                 f"--from-file=tls.key={tls.server_key}")
+    kube.kubectl(*ns, "create", "secret", "tls", "tenant-platform-tls",
+                 f"--cert={tls.server_cert}", f"--key={tls.server_key}")
+
+
+def deploy(kube: KubeTestbed, secrets_dir: Path) -> Deployed:
+    """The base and the monitoring component as rendered for users (no overlay: with
+    no kubelet, images, pull policy and addresses do not matter). A server-side dry
+    run first, its answer kept for the tests, then the real apply."""
+    for crd in sorted((kube.binaries / "crds").glob("*.yaml")):
+        kube.kubectl("apply", "--server-side", "-f", str(crd))
+    kube.kubectl("wait", "--for", "condition=Established", "--timeout", "60s",
+                 "crd/servicemonitors.monitoring.coreos.com",
+                 "crd/prometheusrules.monitoring.coreos.com")
+    objects = rendered(monitoring=True)
+    namespace = [o for o in objects if o["kind"] == "Namespace"]
+    # A namespaced dry run needs its Namespace to exist: the README's first step.
+    kube.kubectl("apply", "--server-side", "-f", "-", input=as_yaml(namespace))
+    create_secrets(kube, secrets_dir)
+    dry_run = kube.kubectl("apply", "--server-side", "--dry-run=server", "-f", "-",
+                           input=as_yaml(objects), check=False)
+    real = kube.kubectl("apply", "--server-side", "-f", "-", input=as_yaml(objects),
+                        check=False)
+    return Deployed(objects, dry_run, real)
+
+
+def pods_of(kube: KubeTestbed, selector: dict[str, str]) -> list[dict[str, Any]]:
+    labels = ",".join(f"{k}={v}" for k, v in selector.items())
+    return list(kube.get("-n", NAMESPACE, "pods", "-l", labels)["items"])
+
+
+def events(kube: KubeTestbed, reason: str) -> list[str]:
+    return [f"{e['involvedObject']['name']}: {e['message']}"
+            for e in kube.get("-n", NAMESPACE, "events")["items"] if e.get("reason") == reason]
