@@ -35,8 +35,12 @@ def to_db_error(exc: BaseException) -> TenantDbError:
     text = f"{type(exc).__name__}: {exc}".strip()
     if isinstance(exc, asyncpg.PostgresError):
         return TenantDbError(text, transient=is_transient_sqlstate(exc.sqlstate))
-    # refused / reset / timed out connections, and connections lost mid-statement
-    transient = isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError)
+    # Refused / reset / timed out connections, and connections lost mid-statement.
+    # InternalClientError: asyncpg's protocol caught in an unexpected state, seen when
+    # PostgreSQL restarts under a statement; the stages are safe to run again, and a
+    # wrong "transient" only costs retries, a wrong "permanent" a Failed tenant.
+    transient = isinstance(exc, OSError | TimeoutError | asyncpg.InterfaceError
+                           | asyncpg.InternalClientError)
     return TenantDbError(text, transient=transient)
 
 
