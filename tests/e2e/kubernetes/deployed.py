@@ -44,7 +44,7 @@ def as_yaml(objects: list[dict[str, Any]]) -> str:
 
 
 def create_secrets(kube: KubeTestbed, directory: Path) -> None:
-    """The four Secrets of deploy/k8s/README.md (sections 2 and 3), with test values."""
+    """The five Secrets of deploy/k8s/README.md (sections 2 and 3), with test values."""
     ns = ("-n", NAMESPACE)
     passwords = [f"--from-literal={who}=pw+{who}/{'x' * 20}=" for who in
                  ("api", "provisioner", "notifier", "mailer", "operator", "admin")]
@@ -53,6 +53,8 @@ def create_secrets(kube: KubeTestbed, directory: Path) -> None:
                  "--from-literal=DATABASE_URL=postgresql://tenant_api:pw@db:5432/tenant_platform",
                  "--from-literal=PROVISIONER_DATABASE_URL="
                  "postgresql://tenant_provisioner:pw@db:5432/postgres")
+    kube.kubectl(*ns, "create", "secret", "generic", "tenant-platform-smtp",
+                 "--from-literal=SMTP_URL=smtp://mailer:pw@smtp.internal:587?starttls=true")
     tls = make_local_ca(directory)
     kube.kubectl(*ns, "create", "secret", "generic", "nats-tls",
                  f"--from-file=ca.crt={tls.ca_file}", f"--from-file=tls.crt={tls.server_cert}",

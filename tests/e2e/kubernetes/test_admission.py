@@ -100,7 +100,7 @@ def test_every_credential_comes_from_a_secret_that_holds_it(
             for volume in spec.get("volumes", []):
                 if "secret" in volume:
                     assert volume["secret"]["secretName"] in secrets, f"{name}: {volume}"
-    assert checked >= 6 + 3 * 6  # a password or URL per service pod, six per NATS pod
+    assert checked >= 8 + 3 * 6  # a password or URL per service pod, six per NATS pod
 
 
 def test_every_budget_and_service_selects_the_pods_it_is_for(

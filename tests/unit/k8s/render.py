@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "deploy" / "k8s"
 MONITORING = K8S / "components" / "monitoring"
 KUSTOMIZE_VERSION = "v5.7.1"  # the same pin as ./platform's ensure_kustomize
-SERVICES = ("api", "provisioner", "notifier")
+SERVICES = ("api", "provisioner", "notifier", "mailer")
 
 Obj = dict[str, Any]
 

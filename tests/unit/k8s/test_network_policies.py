@@ -56,12 +56,24 @@ def test_everyone_resolves_names_and_nothing_else_leaves() -> None:
     for endpoint in (*map(service, SERVICES), NATS[0], STRANGER):
         assert reaches(endpoint, KUBE_DNS, 53, "UDP"), endpoint
         assert reaches(endpoint, KUBE_DNS, 53, "TCP"), endpoint
-        assert not reaches(endpoint, OUTSIDE, 25), endpoint
+        if endpoint != service("mailer"):  # the one that talks to an SMTP relay
+            assert not reaches(endpoint, OUTSIDE, 25), endpoint
     assert not reaches(service("provisioner"), OUTSIDE, 443)
 
 
+def test_the_mailer_reaches_nats_and_an_smtp_relay_only() -> None:
+    mailer = service("mailer")
+    assert reaches(mailer, NATS[0], 4222)
+    for port in (25, 465, 587):
+        assert reaches(mailer, OUTSIDE, port), port
+    for port in (443, 5432):
+        assert not reaches(mailer, OUTSIDE, port), port
+    assert not reaches(service("api"), mailer, 8003)  # nothing calls it
+
+
 def test_prometheus_scrapes_the_services_with_the_monitoring_component() -> None:
-    for name, port in (("api", 8000), ("notifier", 8001), ("provisioner", 8002)):
+    for name, port in (("api", 8000), ("notifier", 8001), ("provisioner", 8002),
+                       ("mailer", 8003)):
         assert reaches(PROMETHEUS, service(name), port), name
     assert not reaches(PROMETHEUS, NATS[0], 4222)
 

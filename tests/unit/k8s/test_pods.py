@@ -30,10 +30,10 @@ def test_the_namespace_enforces_the_restricted_pod_security_standard() -> None:
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_the_workloads_are_the_three_services_and_nats() -> None:
+def test_the_workloads_are_the_four_services_and_nats() -> None:
     assert {(w.kind, w.name) for w in workloads()} == {
         ("Deployment", "api"), ("Deployment", "provisioner"), ("Deployment", "notifier"),
-        ("StatefulSet", "nats")}
+        ("Deployment", "mailer"), ("StatefulSet", "nats")}
 
 
 @pytest.mark.parametrize("rule", [restricted_violations, resource_violations,

@@ -7,9 +7,9 @@ import re
 
 from tests.unit.k8s.render import K8S, SERVICES, by_kind, container_env, workload, workloads
 
-PORTS = {"api": 8000, "notifier": 8001, "provisioner": 8002}
+PORTS = {"api": 8000, "notifier": 8001, "provisioner": 8002, "mailer": 8003}
 SECRET_VARIABLES = {"NATS_PASSWORD", "DATABASE_URL", "PROVISIONER_DATABASE_URL", "JWT_SECRET",
-                    "NATS_CREDS"}
+                    "NATS_CREDS", "SMTP_URL"}
 DATABASE = {"api": "DATABASE_URL", "provisioner": "PROVISIONER_DATABASE_URL"}
 
 

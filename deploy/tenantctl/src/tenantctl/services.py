@@ -27,6 +27,8 @@ SERVICE_MODULES = {
     "notifier": "tenant_notifier",
     "mailer": "tenant_mailer",
 }
+# The services whose only HTTP port is for probes and metrics.
+PROBE_PORT_SETTINGS = {"provisioner": "PROVISIONER_PORT", "mailer": "MAILER_PORT"}
 
 
 @dataclass
@@ -37,10 +39,10 @@ class ServiceProcess:
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> ServiceProcess:
-        if self.name == "provisioner":
+        if self.name in PROBE_PORT_SETTINGS:
             # Its /healthz, /readyz and /metrics: a free port unless one is given, so
-            # that several provisioners run side by side.
-            self.env.setdefault("PROVISIONER_PORT", str(free_port()))
+            # that several of them run side by side.
+            self.env.setdefault(PROBE_PORT_SETTINGS[self.name], str(free_port()))
         out = open(self.log_file, "ab") if self.log_file else None
         with interrupts_deferred():
             self.process = subprocess.Popen(

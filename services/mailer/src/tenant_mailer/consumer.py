@@ -23,7 +23,7 @@ from tenant_contracts.codec import UndecodableEvent, decode_event
 from tenant_contracts.events import TYPE_BY_SUFFIX, TenantRequested
 from tenant_contracts.subjects import STREAM_NAME, UnexpectedSubject, parse_subject
 from tenant_contracts.tenant import fold
-from tenant_mailer import smtp
+from tenant_mailer import metrics, smtp
 from tenant_mailer.mail import ENDINGS, mails_for, message
 from tenant_mailer.presence import owner_watching
 from tenant_mailer.settings import Settings, SmtpSettings
@@ -95,14 +95,18 @@ class Mailer:
         keepalive = asyncio.create_task(self._keep_alive(msg))
         try:
             await self._deliver(msg)
+            metrics.EVENTS.labels("done").inc()
         except Poison as exc:
+            metrics.EVENTS.labels("drop").inc()
             log.error("dropping seq=%s: %s", msg.metadata.sequence.stream, exc)
+            # Term: no redelivery can make it readable, and it must not stall the rest.
             await self._nc.publish(msg.reply, b"+TERM " + str(exc).encode()[:200])
         except Exception as exc:
+            metrics.EVENTS.labels("later").inc()
             delay = self._backoff(msg.metadata.num_delivered)
             log.warning("seq=%s not handled (%r); again in %.1f s",
                         msg.metadata.sequence.stream, exc, delay)
-            await msg.nak(delay=delay)
+            await msg.nak(delay=delay)  # the whole event again, later (see the docstring)
         finally:
             keepalive.cancel()
 
@@ -122,26 +126,28 @@ class Mailer:
         watching = bool(requested.owner_email) and await owner_watching(
             self._nc, tenant.owner, self._settings.presence_wait)
         mails = mails_for(tenant, event, requested, watching)
-        accepted = 0
+        settled = 0  # accepted or refused for good: a retry below never repeats one
         for mail in mails:
             attempt = 0
             while True:
                 try:
                     await smtp.send(self._smtp, message(mail, event, self._settings.mail_from))
+                    metrics.EMAILS.labels(mail.kind, "accepted").inc()
+                    log.info("seq=%s tenant=%s: %s email accepted for %s", seq, tenant_id,
+                             mail.kind, mail.to)
                     break
                 except smtp.Permanent as exc:
+                    metrics.EMAILS.labels(mail.kind, "refused").inc()
                     log.error("seq=%s: %s email to %s refused for good: %s", seq, mail.kind,
                               mail.to, exc)
                     break
                 except smtp.Transient:
-                    if accepted == 0:
-                        raise  # nothing sent yet: the whole event may be handed back
+                    if settled == 0:
+                        raise  # nothing settled yet: the whole event may be handed back
                     attempt += 1
                     await asyncio.sleep(self._backoff(attempt))
-            accepted += 1
-            log.info("seq=%s tenant=%s: %s email accepted for %s", seq, tenant_id, mail.kind,
-                     mail.to)
-        await self._ack(msg)
+            settled += 1
+        await self._ack(msg)  # every email settled: the event is done
 
     async def _ack(self, msg: Msg) -> None:
         # Confirmed by the server: a lost ack would redeliver, a duplicate without a crash.

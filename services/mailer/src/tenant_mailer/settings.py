@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tenant_contracts.env import SettingsError, read_float, read_floats, read_int, read_log_level
+from tenant_contracts.env import (
+    SettingsError,
+    read_float,
+    read_floats,
+    read_int,
+    read_log_level,
+    read_str,
+)
 from tenant_stream.connection import NatsSettings
 
 __all__ = ["Settings", "SettingsError", "SmtpSettings", "parse_smtp_url"]
@@ -41,6 +48,8 @@ class Settings:
     backoff: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
     concurrency: int = 8
     log_level: str = "INFO"
+    host: str = "0.0.0.0"  # /healthz, /readyz and /metrics
+    port: int = 8003
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -55,6 +64,8 @@ class Settings:
             backoff=read_floats(env, "MAILER_BACKOFF_SECONDS", cls.backoff),
             concurrency=read_int(env, "MAILER_CONCURRENCY", cls.concurrency, minimum=1),
             log_level=read_log_level(env),
+            host=read_str(env, "MAILER_HOST", cls.host),
+            port=read_int(env, "MAILER_PORT", cls.port, minimum=0),
         )
 
 

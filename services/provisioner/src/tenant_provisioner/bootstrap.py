@@ -13,7 +13,6 @@ from tenant_provisioner import metrics
 from tenant_provisioner.advisories import watch_max_deliveries
 from tenant_provisioner.consumer import RequestConsumer, consumer_config
 from tenant_provisioner.heartbeat import send_heartbeats
-from tenant_provisioner.http import serve_health
 from tenant_provisioner.processor import Processor
 from tenant_provisioner.settings import Settings
 from tenant_provisioner.tenant_db import TenantDatabases
@@ -21,6 +20,7 @@ from tenant_provisioner.tracing import Tracing
 from tenant_stream.connection import close, connect
 from tenant_stream.event_log import EventLog
 from tenant_stream.logs import settings_or_exit
+from tenant_stream.probes import serve_health
 from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_provisioner")

@@ -1,4 +1,5 @@
-"""/healthz, /readyz and /metrics on PROVISIONER_PORT.
+"""/healthz, /readyz and /metrics for the services without an HTTP server of their
+own (the provisioner, the mailer).
 
 Hand-written on asyncio streams rather than an ASGI server: three GET routes, no
 bodies, and the process's SIGTERM handling stays its own (uvicorn's serve() takes

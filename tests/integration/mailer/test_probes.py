@@ -1,0 +1,63 @@
+"""The mailer's /healthz, /readyz and /metrics (MAILER_PORT), as a probe and a scraper
+see them on a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+
+from nats.js import JetStreamContext
+
+from tenantctl.mail_sink import MailSink
+from tests.conftest import wait_until
+from tests.integration.mailer.support import Events, MailerProcess, drained
+
+
+def get(port: int, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+    except OSError:
+        return 0, ""
+
+
+def metric(text: str, line_start: str) -> float:
+    values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+              if line.startswith(line_start)]
+    return sum(values)
+
+
+async def test_ready_once_consuming_and_the_emails_counted(
+        start_mailer: Callable[..., MailerProcess], events: Events, sink: MailSink,
+        js: JetStreamContext) -> None:
+    mailer = start_mailer()
+    assert mailer.service is not None
+    port = int(mailer.service.env["MAILER_PORT"])
+    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/readyz")[0] == 200), 20)
+    assert get(port, "/healthz")[0] == 200
+
+    tenant = await events.requested("probe-owner", "probe@owners.test")
+    await events.active(tenant)
+    await wait_until(lambda: len(sink.received()) >= 2, 20)
+    await drained(js)
+    status, text = get(port, "/metrics")
+    assert status == 200
+    assert metric(text, 'mailer_emails_total{kind="welcome",outcome="accepted"}') == 1
+    assert metric(text, 'mailer_emails_total{kind="owner",outcome="accepted"}') == 1
+    assert metric(text, 'mailer_events_total{outcome="done"}') == 1
+    assert metric(text, "mailer_consumer_pending") == 0
+
+
+async def test_not_ready_while_its_consumer_cannot_be_made(
+        start_mailer: Callable[..., MailerProcess], js: JetStreamContext) -> None:
+    await js.delete_stream("TENANTS")  # the api and the provisioner create it, not the mailer
+    mailer = start_mailer()
+    assert mailer.service is not None
+    port = int(mailer.service.env["MAILER_PORT"])
+    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/healthz")[0] == 200), 20)
+    status, text = get(port, "/readyz")
+    assert status == 503 and "consumer" in text, text
