@@ -28,6 +28,7 @@ from tenant_mailer.mail import ENDINGS, mails_for, message
 from tenant_mailer.presence import owner_watching
 from tenant_mailer.settings import Settings, SmtpSettings
 from tenant_stream.event_log import EventLog
+from tenant_stream.pull import PullWorkers
 
 log = logging.getLogger(__name__)
 
@@ -56,40 +57,13 @@ class Mailer:
         self._settings = settings
         self._smtp = smtp_settings
         self._log = EventLog(nc)
-        self._inflight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        sub = await self._nc.jetstream().pull_subscribe_bind(consumer=self._settings.consumer,
-                                                             stream=STREAM_NAME)
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            while not stop.is_set():
-                if len(self._inflight) >= self._settings.concurrency:
-                    await asyncio.wait({stopping, *self._inflight},
-                                       return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                try:
-                    msgs = await sub.fetch(1, timeout=1.0)
-                except nats.errors.TimeoutError:
-                    continue
-                except Exception as exc:
-                    log.warning("fetch failed; retrying: %r", exc)
-                    await asyncio.sleep(1.0)
-                    continue
-                for msg in msgs:
-                    task = asyncio.create_task(self._handle(msg))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
-        finally:
-            stopping.cancel()
-            # Let sends under way finish: stopping in the middle is what makes duplicates.
-            if self._inflight:
-                await asyncio.wait(self._inflight, timeout=self._smtp.timeout + 5)
-            # A pull subscription left open keeps the connection's drain waiting.
-            try:
-                await sub.unsubscribe()
-            except Exception as exc:
-                log.debug("pull subscription not unsubscribed: %r", exc)
+        # Sends under way may finish (up to the SMTP timeout): stopping in the middle of
+        # one is what makes duplicates. None is cancelled: the process ends them.
+        workers = PullWorkers(self._handle, self._settings.concurrency)
+        await workers.run(self._nc.jetstream(), STREAM_NAME, self._settings.consumer, stop,
+                          self._smtp.timeout + 5, cancel_after_grace=False)
 
     async def _handle(self, msg: Msg) -> None:
         keepalive = asyncio.create_task(self._keep_alive(msg))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import nats.errors
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -17,6 +16,7 @@ from tenant_provisioner.decision import Done, Later
 from tenant_provisioner.processor import Drop, Processor
 from tenant_provisioner.request import Poison, parse_request
 from tenant_provisioner.settings import Settings
+from tenant_stream.pull import PullWorkers
 
 log = logging.getLogger(__name__)
 
@@ -38,50 +38,15 @@ class RequestConsumer:
         self._js = js
         self._settings = settings
         self._processor = processor
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._workers = PullWorkers(self._handle, settings.concurrency)
 
     def in_flight(self) -> int:
-        return len(self._inflight)
+        return self._workers.in_flight()
 
     async def run(self, stop: asyncio.Event) -> None:
-        sub = await self._js.pull_subscribe_bind(consumer=self._settings.consumer,
-                                                 stream=STREAM_NAME)
-        stopping = asyncio.create_task(stop.wait())
-        try:
-            while not stop.is_set():
-                if len(self._inflight) >= self._settings.concurrency:
-                    await asyncio.wait({stopping, *self._inflight},
-                                       return_when=asyncio.FIRST_COMPLETED)
-                    continue
-                try:
-                    # Short fetches so that SIGTERM stops fetching within a second.
-                    msgs = await sub.fetch(1, timeout=1.0)
-                except nats.errors.TimeoutError:
-                    continue
-                except Exception as exc:
-                    # NATS unreachable, or the consumer gone (the keeper re-creates it;
-                    # readiness says so meanwhile): fetch again shortly.
-                    log.warning("fetch failed; retrying: %r", exc)
-                    await asyncio.wait({stopping}, timeout=1.0)
-                    continue
-                for msg in msgs:
-                    task = asyncio.create_task(self._handle(msg))
-                    self._inflight.add(task)
-                    task.add_done_callback(self._inflight.discard)
-            await self._drain()
-        finally:
-            stopping.cancel()
-            await sub.unsubscribe()
-
-    async def _drain(self) -> None:
-        if not self._inflight:
-            return
-        log.info("stopping: %d request(s) in flight, grace %.0fs", len(self._inflight),
-                 self._settings.grace)
-        _, unfinished = await asyncio.wait(set(self._inflight), timeout=self._settings.grace)
-        for task in unfinished:
-            task.cancel()  # _handle hands its message back
-        await asyncio.gather(*unfinished, return_exceptions=True)
+        # After the grace, what is still running is cancelled: _handle hands it back.
+        await self._workers.run(self._js, STREAM_NAME, self._settings.consumer, stop,
+                                self._settings.grace, cancel_after_grace=True)
 
     async def _handle(self, msg: Msg) -> None:
         meta = msg.metadata
