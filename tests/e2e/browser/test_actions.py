@@ -40,6 +40,9 @@ async def test_edit_then_delete_with_confirmation(open_spa: OpenSpa, stack: Brow
     await expect(delete).to_be_enabled(timeout=5_000)
     await delete.click()
     confirm = spa.page.get_by_role("dialog", name="Delete New Name?")
+    # It names what goes: the database the provisioner made for this slug.
+    await expect(confirm.locator(".delete-database")).to_have_text(
+        "tenant_" + slug.replace("-", "_"))
     # The safe answer has the focus: Escape or Cancel leaves the tenant alone.
     await expect(confirm.get_by_role("button", name="Cancel")).to_be_focused()
     await spa.page.keyboard.press("Escape")

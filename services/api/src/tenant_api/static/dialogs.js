@@ -1,5 +1,6 @@
-// Edit (name, plan) and delete-with-confirmation, each a modal <dialog>.
+// Edit (name, plan), delete and cancel with confirmation, each a modal <dialog>.
 import { showFieldErrors, showFormMessage, watchEdits } from "./form-errors.js";
+import { databaseName } from "./format.js";
 import { fillPlanChoices, validateEdit } from "./validation.js";
 
 export function setUpEditDialog({ dialog, api, store, tracker }) {
@@ -58,7 +59,8 @@ export function setUpEditDialog({ dialog, api, store, tracker }) {
   };
 }
 
-export function setUpDeleteDialog({ dialog, api, tracker }) {
+// A confirmation <dialog> for one tenant: `send` is the request, `refusal` words a 409.
+function setUpConfirmDialog({ dialog, tracker, send, refusal, fill }) {
   const message = dialog.querySelector(".form-message");
   const confirm = dialog.querySelector("[data-confirm]");
   let target = null;
@@ -68,15 +70,14 @@ export function setUpDeleteDialog({ dialog, api, tracker }) {
     confirm.disabled = true;
     tracker.begin(target.id);
     try {
-      await api.deleteTenant(target.id);
+      await send(target.id);
       tracker.accepted(target.id);
       dialog.close();
     } catch (error) {
       tracker.failed(target.id);
       const problem = error.problem;
       if (!problem) throw error;
-      const busy = problem.status === 409 ? "The tenant is busy: try again when it has finished." : "";
-      showFormMessage(message, busy || [problem.title, problem.detail].filter(Boolean).join(": "));
+      showFormMessage(message, refusal(problem));
     } finally {
       confirm.disabled = false;
     }
@@ -84,46 +85,38 @@ export function setUpDeleteDialog({ dialog, api, tracker }) {
 
   return (tenant) => {
     target = tenant;
-    dialog.querySelector(".delete-name").textContent = tenant.name;
-    dialog.querySelector(".delete-database").textContent = tenant.database ?? `tenant_${tenant.slug}`;
+    fill(tenant);
     showFormMessage(message, "");
     dialog.showModal();
-    // The safe choice has focus: Enter on an unexpected dialog must not delete anything.
+    // The safe choice has focus: Enter on an unexpected dialog must not act.
     dialog.querySelector("[data-close]").focus();
   };
 }
 
-export function setUpCancelDialog({ dialog, api, tracker }) {
-  const message = dialog.querySelector(".form-message");
-  const confirm = dialog.querySelector("[data-confirm]");
-  let target = null;
-  dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
+const explained = (problem) => [problem.title, problem.detail].filter(Boolean).join(": ");
 
-  confirm.addEventListener("click", async () => {
-    confirm.disabled = true;
-    tracker.begin(target.id);
-    try {
-      await api.cancelTenant(target.id);
-      tracker.accepted(target.id);
-      dialog.close();
-    } catch (error) {
-      tracker.failed(target.id);
-      const problem = error.problem;
-      if (!problem) throw error;
-      const settled = problem.status === 409 ? "It can no longer be cancelled: " : "";
-      showFormMessage(message, settled + [problem.title, problem.detail].filter(Boolean).join(": "));
-    } finally {
-      confirm.disabled = false;
-    }
+export function setUpDeleteDialog({ dialog, api, tracker }) {
+  return setUpConfirmDialog({
+    dialog, tracker,
+    send: (id) => api.deleteTenant(id),
+    refusal: (problem) => problem.status === 409
+      ? "The tenant is busy: try again when it has finished." : explained(problem),
+    fill: (tenant) => {
+      dialog.querySelector(".delete-name").textContent = tenant.name;
+      dialog.querySelector(".delete-database").textContent = databaseName(tenant);
+    },
   });
+}
 
-  return (tenant) => {
-    target = tenant;
-    dialog.querySelector(".cancel-name").textContent = tenant.name;
-    dialog.querySelector(".cancel-database").textContent = `tenant_${tenant.slug.replaceAll("-", "_")}`;
-    showFormMessage(message, "");
-    dialog.showModal();
-    // The safe choice has focus, as in the delete dialog.
-    dialog.querySelector("[data-close]").focus();
-  };
+export function setUpCancelDialog({ dialog, api, tracker }) {
+  return setUpConfirmDialog({
+    dialog, tracker,
+    send: (id) => api.cancelTenant(id),
+    refusal: (problem) =>
+      (problem.status === 409 ? "It can no longer be cancelled: " : "") + explained(problem),
+    fill: (tenant) => {
+      dialog.querySelector(".cancel-name").textContent = tenant.name;
+      dialog.querySelector(".cancel-database").textContent = databaseName(tenant);
+    },
+  });
 }

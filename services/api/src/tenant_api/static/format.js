@@ -56,3 +56,9 @@ export function timeElement(iso, className) {
   element.textContent = relativeTime(iso);
   return element;
 }
+
+// The database a tenant has, or will have: the provisioner's naming (tenant_ and the
+// slug with '-' as '_'), for the rows that have none yet.
+export function databaseName(tenant) {
+  return tenant.database ?? `tenant_${tenant.slug.replaceAll("-", "_")}`;
+}
