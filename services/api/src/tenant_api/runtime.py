@@ -91,7 +91,7 @@ class Runtime:
         await _retry("the TENANTS stream", self._keeper_check)
         self.keeper.start()
         pool = await _retry("PostgreSQL", lambda: asyncpg.create_pool(
-            self._settings.database_url, min_size=1, max_size=10))
+            self._settings.database_url, min_size=1, max_size=10, reset=_keep_session))
         self.pool = pool
         await _retry("the read model's tables", lambda: _create_schema(pool))
         self.projection = ProjectionRunner(nc, pool, store.head,
@@ -162,6 +162,13 @@ class Runtime:
         if self.pool is not None:
             await self.pool.close()
         log.info("api stopped: NATS drained, PostgreSQL pool closed")
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """No reset query when a connection goes back to the pool (asyncpg's default sends
+    `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`, a round trip
+    per request). The api leaves no session state: its locks are transaction locks, it
+    sets, listens and declares nothing; an open transaction is still rolled back."""
 
 
 async def _every(seconds: float, what: str, work: Callable[[], Awaitable[str | None]]) -> None:
