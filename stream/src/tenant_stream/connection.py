@@ -135,5 +135,7 @@ async def close(nc: NatsClient) -> None:
         return
     try:
         await nc.close()
-    except RuntimeError as exc:
-        log.info("NATS connection closed while disconnected (%s)", exc)
+    except (RuntimeError, ConnectionError) as exc:
+        # RuntimeError: the buffer written to a transport already gone; ConnectionError:
+        # the server went away between the check above and the flush.
+        log.info("NATS connection closed while disconnected (%r)", exc)
