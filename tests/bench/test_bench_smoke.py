@@ -55,3 +55,12 @@ def test_intake_runs_the_api_beside_a_bare_app_and_a_raw_publish(tools: None) ->
 def test_rebuild_runs_beside_a_raw_ordered_read() -> None:
     out = _run("bench/api/rebuild.py", "--tenants", "20")
     assert out.count("raw ordered read + decode") == 2
+
+
+def test_pickup_runs_the_provisioner_beside_celery(tools: None) -> None:
+    out = _run("bench/provisioner/pickup.py", "--rate", "10", "--requests", "5", "--rounds", "1")
+    for name in ("project: ack -> TenantProvisioning seen", "project: stored -> stored",
+                 "Celery + Redis: apply_async -> task starts"):
+        lines = [line for line in out.splitlines() if line.startswith(name)]
+        assert len(lines) == 1 and " n=5 " in lines[0], out
+    assert out.count("ratio project/Celery") == 1
