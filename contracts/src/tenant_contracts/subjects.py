@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 
 from tenant_contracts.events import REQUEST_TYPES, TYPE_BY_SUFFIX, EventBase
 
@@ -36,6 +37,15 @@ def parse_subject(subject: str) -> tuple[uuid.UUID, str]:
         return uuid.UUID(parts[1]), parts[2]
     except ValueError as exc:
         raise UnexpectedSubject(subject) from exc
+
+
+def stored_as_first(headers: Mapping[str, str], tenant_id: uuid.UUID) -> bool:
+    """Whether a stored message was appended expecting its tenant to have no message at
+    all: JetStream stores such an append only when that holds (10071 otherwise), so the
+    tenant's history up to this message is this message alone."""
+    return (headers.get("Nats-Expected-Last-Subject-Sequence") == "0"
+            and headers.get("Nats-Expected-Last-Subject-Sequence-Subject")
+            == tenant_filter(tenant_id))
 
 
 def append_headers(

@@ -86,6 +86,7 @@ class _Writer:
         self._store = store
         self._tenant = ledger.tenant
         self.last_seq = ledger.last_seq
+        self.stored = 0  # events this writer appended
         self._request = request
         self._tracing = tracing
 
@@ -97,6 +98,7 @@ class _Writer:
             try:
                 self.last_seq = await self._store.append(event, self.last_seq, traceparent,
                                                          tracestate)
+                self.stored += 1
                 return
             except Conflict as exc:
                 history = _counted(exc.history or await self._store.history(self._tenant.id))
@@ -136,18 +138,25 @@ class Processor:
 
     async def process(self, request: Request, delivery: int = 1) -> Outcome:
         with self.tracing.handling(request, delivery=delivery):
-            outcome = await self._process(request)
+            outcome = await self._process(request, delivery)
             self.tracing.note(outcome=type(outcome).__name__.lower(),
                               outcome_reason=outcome.reason)
             return outcome
 
-    async def _process(self, request: Request) -> Outcome:
+    async def _process(self, request: Request, delivery: int) -> Outcome:
         after_conflict = False
+        # A first delivery of a request stored as its tenant's first message: the history
+        # is that request alone, without a read. Stale it cannot be where it matters:
+        # every append expects seq `request.seq`, so the first one is refused (10071) if
+        # anything was stored for the tenant since, and we then read and decide again.
+        assumed = request.first and delivery == 1
         for _ in range(_MAX_DECISIONS):
             try:
                 # at_least: the read reaches the request just delivered, even from a
                 # replica that is behind (it never wrongly finds "no such tenant").
-                ledger = replay(_counted(await self.store.history(request.tenant_id,
+                ledger = replay(History([(request.seq, request.event)], request.seq)
+                                if assumed else
+                                _counted(await self.store.history(request.tenant_id,
                                                                   at_least=request.seq)))
             except NotRequested as exc:
                 return Drop(f"tenant {request.tenant_id} has no TenantRequested: {exc}")
@@ -157,12 +166,17 @@ class Processor:
             if isinstance(plan, Provision | Update | Delete):
                 self.tracing.note(attempt=plan.attempt)
                 metrics.ATTEMPTS.labels(type(plan).__name__.lower()).inc()
+            writer = self._writer(ledger, request)
             try:
-                return await self._carry_out(plan, ledger, self._writer(ledger, request))
+                return await self._carry_out(plan, ledger, writer)
             except CancelNoticed:
                 after_conflict = False  # only the api appended: we still hold the request
             except Conflict:
-                after_conflict = True  # someone appended first: reload and decide again
+                # Someone appended first: reload and decide again. When nothing of ours was
+                # stored on an assumed history, it was only a read too early: decide on
+                # the real one as on any first read.
+                after_conflict = not (assumed and writer.stored == 0)
+            assumed = False
         return Later(self.policy.wait_seconds, "the tenant kept changing under us")
 
     async def abandon(self, request: Request, deliveries: int) -> None:

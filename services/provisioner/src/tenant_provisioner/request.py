@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from tenant_contracts.codec import UndecodableEvent, decode_event
 from tenant_contracts.events import REQUEST_TYPES, EventBase, event_type_name
-from tenant_contracts.subjects import UnexpectedSubject, parse_subject
+from tenant_contracts.subjects import UnexpectedSubject, parse_subject, stored_as_first
 
 REQUEST_SUFFIXES = frozenset(t.suffix for t in REQUEST_TYPES)
 
@@ -23,6 +23,9 @@ class Request:
     event: EventBase
     traceparent: str | None = None
     tracestate: str | None = None
+    # Appended expecting an empty tenant (stored_as_first): its history up to `seq` is
+    # this request alone, known without a read.
+    first: bool = False
 
     @property
     def tenant_id(self) -> uuid.UUID:
@@ -45,4 +48,5 @@ def parse_request(subject: str, data: bytes, headers: Mapping[str, str], seq: in
     if event.tenant_id != tenant_id:
         raise Poison(f"payload tenant_id {event.tenant_id} on {subject!r}")
     return Request(seq=seq, event=event, traceparent=headers.get("traceparent"),
-                   tracestate=headers.get("tracestate"))
+                   tracestate=headers.get("tracestate"),
+                   first=stored_as_first(headers, tenant_id))
