@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -211,12 +212,16 @@ def celery_worker(redis_url: str, workdir: Path) -> Iterator[subprocess.Popen[by
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "celery_noop", "worker",
              "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-            cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT)
+            cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield worker
     finally:
-        worker.terminate()
-        worker.wait(30)
+        worker.terminate()  # a warm shutdown; its pool children go with it
+        try:
+            worker.wait(30)
+        except subprocess.TimeoutExpired:  # seen once: stuck in its shutdown
+            os.killpg(worker.pid, signal.SIGKILL)  # its own session: the pool too
+            worker.wait()
 
 
 async def celery(redis_url: str, rate: float, count: int) -> Figures:
