@@ -1,7 +1,7 @@
 """Pickup side by side (not a test): a stored request until its work has visibly begun.
 
     bench/tools/install.sh                     # Debian's redis-server, the bench group
-    uv run python bench/provisioner/pickup.py [--rate 4 --requests 100 --rounds 2]
+    uv run python bench/provisioner/pickup.py [--rate 4 --requests 200 --rounds 2]
 
 At the same fixed rate, N requests each, alternating in one run:
 
@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,7 +56,8 @@ from tenant_contracts.events import (
 )
 from tenant_stream.event_log import EventLog
 from tenant_stream.feed import OrderedFeed
-from tenantctl.nats_server import NatsServer, temporary_nats_server
+from tenantctl.nats_auth import NatsCredentials
+from tenantctl.nats_server import NatsServer
 from tenantctl.ports import free_port, wait_for_port
 from tenantctl.postgres import PostgresCluster
 from tenantctl.services import ServiceProcess, wait_http_ok
@@ -70,8 +73,8 @@ class Figures:
     latencies_ms: list[float]
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+        ordered = sorted(self.latencies_ms)  # nearest rank: p99 of 200 is the 198th
+        return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]
 
     def line(self) -> str:
         return (f"{self.name:<44} n={len(self.latencies_ms):<5} "
@@ -99,7 +102,7 @@ class Pickups:
 
     def __init__(self) -> None:
         self.seen_at: dict[uuid.UUID, float] = {}
-        self.finished: set[uuid.UUID] = set()  # active or failed: the provisioner is idle
+        self.finished: dict[uuid.UUID, float] = {}  # active or failed: its worker is free
         self.stored_at: dict[tuple[uuid.UUID, str], float] = {}  # JetStream timestamps
         self.arrived = asyncio.Event()
 
@@ -113,7 +116,7 @@ class Pickups:
             self.seen_at.setdefault(event.tenant_id, now)
             self.arrived.set()
         elif isinstance(event, TenantActive | TenantFailed):
-            self.finished.add(event.tenant_id)
+            self.finished.setdefault(event.tenant_id, now)
             self.arrived.set()
 
 
@@ -147,10 +150,15 @@ async def project(server: NatsServer, rate: float, count: int) -> tuple[Figures,
             await asyncio.gather(*appends)
             await until(lambda: all(t in pickups.seen_at for t in stored), pickups.arrived)
             # The databases made too, so that the next phase (Celery's) has the machine.
-            await until(lambda: pickups.finished >= set(stored), pickups.arrived)
+            await until(lambda: pickups.finished.keys() >= set(stored), pickups.arrived)
         by_clock = [(pickups.seen_at[t] - at) * 1e3 for t, at in stored.items()]
         by_stream = [(pickups.stored_at[(t, "TenantProvisioning")]
                       - pickups.stored_at[(t, "TenantRequested")]) * 1e3 for t in stored]
+        # Mean workers busy (Little's law): near PROVISIONER_CONCURRENCY, requests wait
+        # for a free one and the pickup measures that queue.
+        work = [pickups.finished[t] - pickups.seen_at[t] for t in stored]
+        print(f"provisioning (TenantProvisioning -> Active) mean {statistics.mean(work):.2f} s: "
+              f"{rate * statistics.mean(work):.1f} workers busy on average", flush=True)
         return (Figures("project: ack -> TenantProvisioning seen", by_clock),
                 Figures("project: stored -> stored (stream timestamps)", by_stream))
     finally:
@@ -183,6 +191,20 @@ def provisioner(server: NatsServer, pg: PostgresCluster, concurrency: int,
         yield process
     finally:
         process.stop()
+
+
+@contextmanager
+def nats_server(parent: str | None) -> Iterator[NatsServer]:
+    """As tenantctl's temporary server (sync_interval always, auth on), its store under
+    `parent`: on a disk of its own, PostgreSQL's writes (createdb copies a database)
+    no longer queue in front of JetStream's fsyncs."""
+    store = Path(tempfile.mkdtemp(prefix="bench-nats-", dir=parent))
+    server = NatsServer(store_dir=store, auth=NatsCredentials.generate()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(store, ignore_errors=True)
 
 
 # -- Celery + Redis --------------------------------------------------------------
@@ -291,17 +313,19 @@ def main() -> None:
                         # Below the provisioning throughput (tenants/s): above it the pickup
                         # measures the queue behind PROVISIONER_CONCURRENCY instead.
                         help="requests per second")
-    parser.add_argument("--requests", type=int, default=100, help="per phase")
+    parser.add_argument("--requests", type=int, default=200, help="per phase")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=4,
                         help="PROVISIONER_CONCURRENCY (the service's default is 4)")
+    parser.add_argument("--nats-dir", help="where JetStream stores the stream (default: the "
+                        "temporary directory, on the same disk as PostgreSQL)")
     parser.add_argument("--keep-logs", action="store_true",
                         help="keep the provisioner's, Redis's and Celery's logs")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-pickup-"))
     pg = PostgresCluster.temporary().init().start()
     try:
-        with temporary_nats_server("bench-nats-") as server:
+        with nats_server(args.nats_dir) as server:
             asyncio.run(measure(args, server, pg, workdir))
     finally:
         pg.remove()
