@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import yaml
 
 from tenantctl.tls import make_local_ca
+from tests.e2e.kubernetes.certificates import NatsTls
 from tests.e2e.kubernetes.testbed import KubeTestbed
 from tests.unit.k8s.render import rendered
 
@@ -43,10 +44,15 @@ def as_yaml(objects: list[dict[str, Any]]) -> str:
     return yaml.safe_dump_all(objects, sort_keys=False)
 
 
-def create_secrets(kube: KubeTestbed, directory: Path) -> None:
-    """The five Secrets of deploy/k8s/README.md (sections 2 and 3), with test values."""
+def nats_password(principal: str) -> str:
+    return f"pw+{principal}/{'x' * 20}="
+
+
+def create_secrets(kube: KubeTestbed, directory: Path, nats: NatsTls | None = None) -> None:
+    """The five Secrets of deploy/k8s/README.md (sections 2 and 3), with test values;
+    `nats` the certificate that pods which really run need (naming them)."""
     ns = ("-n", NAMESPACE)
-    passwords = [f"--from-literal={who}=pw+{who}/{'x' * 20}=" for who in
+    passwords = [f"--from-literal={who}={nats_password(who)}" for who in
                  ("api", "provisioner", "notifier", "mailer", "operator", "admin")]
     kube.kubectl(*ns, "create", "secret", "generic", "nats-users", *passwords)
     kube.kubectl(*ns, "create", "secret", "generic", "tenant-platform-db",
@@ -56,9 +62,10 @@ def create_secrets(kube: KubeTestbed, directory: Path) -> None:
     kube.kubectl(*ns, "create", "secret", "generic", "tenant-platform-smtp",
                  "--from-literal=SMTP_URL=smtp://mailer:pw@smtp.internal:587?starttls=true")
     tls = make_local_ca(directory)
+    nats = nats or NatsTls(tls.ca_file, tls.server_cert, tls.server_key)
     kube.kubectl(*ns, "create", "secret", "generic", "nats-tls",
-                 f"--from-file=ca.crt={tls.ca_file}", f"--from-file=tls.crt={tls.server_cert}",
-                 f"--from-file=tls.key={tls.server_key}")
+                 f"--from-file=ca.crt={nats.ca}", f"--from-file=tls.crt={nats.cert}",
+                 f"--from-file=tls.key={nats.key}")
     kube.kubectl(*ns, "create", "secret", "tls", "tenant-platform-tls",
                  f"--cert={tls.server_cert}", f"--key={tls.server_key}")
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ START_SECONDS = 60
 ADMIN_TOKEN_USER = "testbed-admin"
 NODES = {"node-a": "zone-a", "node-b": "zone-b", "node-c": "zone-c"}
 VOLUMES, VOLUME_SIZE = 4, "20Gi"  # one more than NATS claims: a 4th replica lacks only a node
+NODE_NAME = "node-real"  # the one node a kubelet backs (node.py)
 NODE_ALLOCATABLE = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "50Gi"}
 
 
@@ -82,6 +84,16 @@ class KubeTestbed:
     processes: list[Process] = field(default_factory=list)
     api_port: int = 0
     token: str = ""
+    # With a real node (tests/e2e/kubernetes/node.py) everything runs inside a
+    # private network namespace of that name, the control plane on its loopback.
+    netns: str | None = None
+
+    @property
+    def in_netns(self) -> list[str]:
+        """The prefix that runs a command in the testbed's network namespace. nsenter,
+        not `ip netns exec`: that one also remounts /sys, which hides the cgroup
+        mounts from kubelet."""
+        return ["nsenter", f"--net=/run/netns/{self.netns}"] if self.netns else []
 
     @property
     def kubeconfig(self) -> Path:
@@ -91,13 +103,14 @@ class KubeTestbed:
     def server(self) -> str:
         return f"https://127.0.0.1:{self.api_port}"
 
-    def start(self) -> KubeTestbed:
+    def start(self, fake_nodes: bool = True) -> KubeTestbed:
         try:
             self._start_etcd()
             self._start_apiserver()
-            self._start_controller_manager()
+            self._start_controller_manager(node_lifecycle=not fake_nodes)
             self._start_scheduler()
-            self._add_nodes()
+            if fake_nodes:
+                self._add_nodes()
         except BaseException:
             self.stop()
             raise
@@ -115,7 +128,7 @@ class KubeTestbed:
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True
                 ) -> subprocess.CompletedProcess[str]:
-        out = subprocess.run([str(self.binaries / "kubectl"), "--kubeconfig",
+        out = subprocess.run([*self.in_netns, str(self.binaries / "kubectl"), "--kubeconfig",
                               str(self.kubeconfig), *args],
                              input=input, capture_output=True, text=True, check=False)
         if check and out.returncode != 0:
@@ -126,7 +139,7 @@ class KubeTestbed:
         return json.loads(self.kubectl("get", *args, "-o", "json").stdout)
 
     def _spawn(self, name: str, args: list[str]) -> Process:
-        process = Process(name, args, self.workdir / f"{name}.log").start()
+        process = Process(name, [*self.in_netns, *args], self.workdir / f"{name}.log").start()
         self.processes.append(process)
         return process
 
@@ -153,10 +166,12 @@ class KubeTestbed:
         verify_key = self.workdir / "service-accounts.pub"
         verify_key.write_bytes(key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-        self.token = os.urandom(24).hex()
+        self.token, self.node_token = os.urandom(24).hex(), os.urandom(24).hex()
         tokens = self.workdir / "tokens.csv"
         # system:masters: the test applies what a cluster admin applies.
-        tokens.write_text(f'{self.token},{ADMIN_TOKEN_USER},1,"system:masters"\n')
+        tokens.write_text(f'{self.token},{ADMIN_TOKEN_USER},1,"system:masters"\n'
+                          # A kubelet's identity, for the Node authorizer and NodeRestriction.
+                          f'{self.node_token},system:node:{NODE_NAME},2,"system:nodes"\n')
         self.api_port = free_port()
         process = self._spawn("kube-apiserver", [
             str(self.binaries / "kube-apiserver"),
@@ -183,7 +198,7 @@ class KubeTestbed:
                 raise TimeoutError(f"kube-apiserver not ready:\n{self.logs()}")
             time.sleep(0.2)
 
-    def _start_controller_manager(self) -> None:
+    def _start_controller_manager(self, node_lifecycle: bool) -> None:
         port = free_port()
         self._spawn("kube-controller-manager", [
             str(self.binaries / "kube-controller-manager"),
@@ -195,8 +210,8 @@ class KubeTestbed:
             "--service-account-private-key-file", str(self.workdir / "service-accounts.key"),
             "--root-ca-file", str(self.tls.ca_file),
             "--use-service-account-credentials=false",
-            # No kubelet will ever post a heartbeat: keep the nodes Ready and untainted.
-            "--controllers", "*,-node-lifecycle-controller"])
+            # Fake nodes get no kubelet's heartbeat: keep them Ready and untainted.
+            "--controllers", "*" if node_lifecycle else "*,-node-lifecycle-controller"])
         # Ready once the `default` ServiceAccount exists in a namespace: pods need it.
         deadline = time.monotonic() + START_SECONDS
         while self.kubectl("-n", "default", "get", "serviceaccount", "default",
@@ -260,8 +275,18 @@ class KubeTestbed:
         while True:
             process.check_running()
             try:
-                wait_for_port(port, 0.5)
+                if self.netns:
+                    self.wait_port_in_netns(port, 0.5)
+                else:
+                    wait_for_port(port, 0.5)
                 return
             except TimeoutError:
                 if time.monotonic() > deadline:
                     raise
+
+    def wait_port_in_netns(self, port: int, timeout: float, host: str = "127.0.0.1") -> None:
+        check = ("import sys; from tenantctl.ports import wait_for_port; "
+                 f"wait_for_port({port}, {timeout}, {host!r})")
+        if subprocess.run([*self.in_netns, sys.executable, "-c", check],
+                          capture_output=True, check=False).returncode != 0:
+            raise TimeoutError(f"nothing listens on {host}:{port} in {self.netns}")

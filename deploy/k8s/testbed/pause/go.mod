@@ -1,0 +1,3 @@
+module tenant-platform/pause
+
+go 1.26.0
