@@ -13,7 +13,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 NAMESPACE = "tenant-platform"
-NATS_NAMES = ("nats", "*.nats", f"*.nats.{NAMESPACE}", f"*.nats.{NAMESPACE}.svc",
+# As the README lists them: the seed list's short names one by one (OpenSSL takes no
+# wildcard over one label, so `*.nats` does not cover `nats-0.nats` for the services).
+NATS_NAMES = ("nats", "nats-0.nats", "nats-1.nats", "nats-2.nats", "*.nats",
+              f"*.nats.{NAMESPACE}", f"*.nats.{NAMESPACE}.svc",
               f"*.nats.{NAMESPACE}.svc.cluster.local")
 
 

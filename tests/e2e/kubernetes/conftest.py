@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from tests.e2e.kubernetes.database import start_database
 from tests.e2e.kubernetes.deployed import Deployed, deploy
-from tests.e2e.kubernetes.node import RealNodeTestbed
-from tests.e2e.kubernetes.pods import NatsOnNode, deploy_nats
+from tests.e2e.kubernetes.node import NODE_IP, POD_SUBNET, RealNodeTestbed
+from tests.e2e.kubernetes.pods import NatsOnNode, deploy_nats, deploy_platform
 from tests.e2e.kubernetes.testbed import KubeTestbed, build_binaries
 
 
@@ -25,15 +27,24 @@ def deployed(kube: KubeTestbed, tmp_path_factory: pytest.TempPathFactory) -> Dep
 
 
 @pytest.fixture(scope="session")
-def real_node() -> Iterator[KubeTestbed]:
+def real_node() -> Iterator[RealNodeTestbed]:
     """The control plane with one real node (containerd, kubelet, CoreDNS) in a private
     network namespace; all of it goes at the end, also when a step fails."""
     node = RealNodeTestbed(build_binaries())
-    yield node.start()
+    node.start()
+    yield node
     node.stop()
 
 
 @pytest.fixture(scope="session")
-def nats_on_node(real_node: KubeTestbed, tmp_path_factory: pytest.TempPathFactory
+def nats_on_node(real_node: RealNodeTestbed, tmp_path_factory: pytest.TempPathFactory
                  ) -> NatsOnNode:
-    return deploy_nats(real_node, tmp_path_factory.mktemp("nats-on-node"))
+    assert real_node.kube is not None
+    database = start_database(real_node.kube, NODE_IP, POD_SUBNET)
+    return deploy_nats(real_node.kube, tmp_path_factory.mktemp("nats-on-node"), database)
+
+
+@pytest.fixture(scope="session")
+def platform_on_node(real_node: RealNodeTestbed, nats_on_node: NatsOnNode
+                     ) -> list[dict[str, Any]]:
+    return deploy_platform(real_node, nats_on_node)

@@ -48,17 +48,20 @@ def nats_password(principal: str) -> str:
     return f"pw+{principal}/{'x' * 20}="
 
 
-def create_secrets(kube: KubeTestbed, directory: Path, nats: NatsTls | None = None) -> None:
+def create_secrets(kube: KubeTestbed, directory: Path, nats: NatsTls | None = None,
+                   database: dict[str, str] | None = None) -> None:
     """The five Secrets of deploy/k8s/README.md (sections 2 and 3), with test values;
-    `nats` the certificate that pods which really run need (naming them)."""
+    for pods that really run, `nats` the certificate naming them and `database` the
+    URLs of a PostgreSQL they reach."""
     ns = ("-n", NAMESPACE)
     passwords = [f"--from-literal={who}={nats_password(who)}" for who in
                  ("api", "provisioner", "notifier", "mailer", "operator", "admin")]
     kube.kubectl(*ns, "create", "secret", "generic", "nats-users", *passwords)
+    database = database or {
+        "DATABASE_URL": "postgresql://tenant_api:pw@db:5432/tenant_platform",
+        "PROVISIONER_DATABASE_URL": "postgresql://tenant_provisioner:pw@db:5432/postgres"}
     kube.kubectl(*ns, "create", "secret", "generic", "tenant-platform-db",
-                 "--from-literal=DATABASE_URL=postgresql://tenant_api:pw@db:5432/tenant_platform",
-                 "--from-literal=PROVISIONER_DATABASE_URL="
-                 "postgresql://tenant_provisioner:pw@db:5432/postgres")
+                 *(f"--from-literal={key}={url}" for key, url in database.items()))
     kube.kubectl(*ns, "create", "secret", "generic", "tenant-platform-smtp",
                  "--from-literal=SMTP_URL=smtp://mailer:pw@smtp.internal:587?starttls=true")
     tls = make_local_ca(directory)

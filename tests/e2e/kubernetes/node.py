@@ -33,6 +33,9 @@ KERNEL_TUNABLES = ("vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic",
                    "kernel/keys/root_maxbytes")
 VOLUMES = 3
 CGROUPS = Path("/sys/fs/cgroup")
+# kubelet links each container's log here (a fixed path) and unlinks it only when it
+# removes the container itself: teardown removes the links into the testbed.
+CONTAINER_LOG_LINKS = Path("/var/log/containers")
 
 
 def netns_names() -> set[str]:
@@ -43,6 +46,13 @@ def netns_names() -> set[str]:
 def cgroup_dirs(name: str) -> list[Path]:
     """The testbed's cgroup in every hierarchy (cgroup v1: one per controller)."""
     return [hierarchy / name for hierarchy in CGROUPS.iterdir() if hierarchy.is_dir()]
+
+
+def log_links_into(directory: Path) -> list[Path]:
+    if not CONTAINER_LOG_LINKS.exists():
+        return []
+    return [link for link in CONTAINER_LOG_LINKS.iterdir()
+            if link.is_symlink() and str(link.readlink()).startswith(f"{directory}/")]
 
 
 def mounts_under(directory: Path) -> list[str]:
@@ -113,6 +123,8 @@ class RealNodeTestbed:
             self._kill_leftovers(kube.workdir)
             for mount in reversed(mounts_under(kube.workdir)):
                 subprocess.run(["umount", "--lazy", mount], check=False)
+            for link in log_links_into(kube.workdir):
+                link.unlink()
             kube.stop()
         self._remove_cgroup()
         for stale in netns_names() - self.cni_netns_before:
@@ -246,6 +258,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
                 raise TimeoutError(f"containerd not answering:\n{self.kube.logs()}")
             time.sleep(0.2)
 
+    def import_image(self, archive: Path) -> None:
+        subprocess.run(["ctr", "--address", str(self.socket), "-n", "k8s.io", "images",
+                        "import", str(archive)], check=True, capture_output=True)
+
     def _import_images(self) -> None:
         images = self.node_dir / "images"
         images.mkdir()
@@ -255,8 +271,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
                                 {"usr/local/bin/nats-server": NATS_SERVER},
                                 ["/usr/local/bin/nats-server"])]
         for archive in archives:
-            subprocess.run(["ctr", "--address", str(self.socket), "-n", "k8s.io", "images",
-                            "import", str(archive)], check=True, capture_output=True)
+            self.import_image(archive)
 
     def _start_coredns(self) -> None:
         assert self.kube is not None
@@ -293,7 +308,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             "cgroupDriver": "cgroupfs",
             "cgroupRoot": f"/{self.cgroup}",
             "containerRuntimeEndpoint": f"unix://{self.socket}",
-            "podLogsDirectory": str(self.node_dir / "pod-logs"),
+            "podLogsDir": str(self.node_dir / "pod-logs"),  # not the host's /var/log/pods
             "authentication": {"anonymous": {"enabled": False},
                                "webhook": {"enabled": True},
                                "x509": {"clientCAFile": str(self.kube.tls.ca_file)}},

