@@ -3,11 +3,12 @@ kube-controller-manager and kube-scheduler v1.36.3, built from the Go module pro
 by deploy/k8s/testbed/build.sh.
 
 No kubelet here (node.py adds one real node): the nodes are Node objects (three,
-one per zone) that no kubelet backs. Pods are created by the real controllers, judged by the real admission
-chain (Pod Security `restricted` among it) and placed by the real scheduler, then
-never start. The node lifecycle controller is off, so the nodes stay Ready and
-untainted. The default StorageClass has no provisioner and four volumes made in
-advance (as with local volumes), so the scheduler binds each NATS claim to one.
+one per zone) that no kubelet backs. Pods are created by the real controllers,
+judged by the real admission chain (Pod Security `restricted` among it) and placed
+by the real scheduler, then never start. The node lifecycle controller is off, so
+the nodes stay Ready and untainted. The default StorageClass has no provisioner and
+four volumes made in advance (as with local volumes), so the scheduler binds each
+NATS claim to one.
 """
 
 from __future__ import annotations
