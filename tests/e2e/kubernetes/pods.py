@@ -60,7 +60,7 @@ def deploy_nats(kube: KubeTestbed, directory: Path, database: dict[str, str]) ->
 
 
 def deploy_platform(node: RealNodeTestbed, nats: NatsOnNode) -> list[dict[str, Any]]:
-    """The rest of the overlay (the three services' Deployments, Services, PDBs,
+    """The rest of the overlay (the four services' Deployments, Services, PDBs,
     Ingress, NetworkPolicies) once the project's image is on the node; NATS, applied
     first, starts meanwhile."""
     node.import_image(build_project_image(nats.kube.workdir / "image"))

@@ -9,7 +9,7 @@ from typing import Any
 from tests.e2e.kubernetes.pods import OVERLAY
 from tests.unit.k8s.render import build, rendered
 
-SERVICES = ("api", "provisioner", "notifier")
+SERVICES = ("api", "provisioner", "notifier", "mailer")
 USERS_IMAGE = "registry.example.com/tenant-platform"  # deploy/k8s/kustomization.yaml
 
 

@@ -1,6 +1,6 @@
 """Real pods of the whole platform: the image built from deploy/k8s/Dockerfile (on a
-local Debian base), the api, provisioner and notifier Deployments applied through
-the test overlay, each pod Ready through its own probes: its readiness asks for
+local Debian base), the api, provisioner, notifier and mailer Deployments applied
+through the test overlay, each pod Ready through its own probes: its readiness asks for
 NATS (over TLS, as its own principal, with the password from `nats-users`), the
 TENANTS stream and, for the api and the provisioner, PostgreSQL."""
 
@@ -16,7 +16,7 @@ from tests.e2e.kubernetes.project_image import PROJECT_IMAGE
 from tests.e2e.kubernetes.test_pods import ready
 
 pytestmark = pytest.mark.timeout(900)
-SERVICES = ("api", "provisioner", "notifier")
+SERVICES = ("api", "provisioner", "notifier", "mailer")
 
 
 def test_every_service_pod_is_ready_through_its_own_probes(
