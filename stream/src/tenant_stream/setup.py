@@ -71,13 +71,17 @@ class Keeper:
     replicas: int
     consumer: ConsumerConfig | None = None
     on_repaired: Callable[[], Awaitable[None]] | None = None
+    # False: wait for the stream rather than create it (the mailer: its consumer starts
+    # at new events, so a stream it made would only hide that the others are missing).
+    creates_stream: bool = True
     problem: str | None = NOT_CHECKED
     created_at: datetime | None = None  # the stream's creation time: which stream we use
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def check(self) -> None:
         try:
-            info = await ensure_stream(self.js, self.replicas)
+            info = await (ensure_stream(self.js, self.replicas) if self.creates_stream
+                          else self.js.stream_info(STREAM_NAME))
             if self.consumer is not None:
                 await ensure_consumer(self.js, self.consumer)
         except (NatsError, APIError, OSError, TimeoutError) as exc:

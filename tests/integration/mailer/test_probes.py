@@ -9,7 +9,9 @@ import urllib.request
 from collections.abc import Callable
 
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 
+from tenant_stream.setup import ensure_stream
 from tenantctl.mail_sink import MailSink
 from tests.conftest import wait_until
 from tests.integration.mailer.support import Events, MailerProcess, drained
@@ -61,3 +63,29 @@ async def test_not_ready_while_its_consumer_cannot_be_made(
     await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/healthz")[0] == 200), 20)
     status, text = get(port, "/readyz")
     assert status == 503 and "consumer" in text, text
+    # The stream arrives (the api or the provisioner makes it): ready without a restart.
+    await ensure_stream(js, replicas=1)
+    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/readyz")[0] == 200), 20)
+
+
+async def test_its_consumer_deleted_at_run_time_comes_back(
+        start_mailer: Callable[..., MailerProcess], events: Events, sink: MailSink,
+        js: JetStreamContext) -> None:
+    mailer = start_mailer()
+    assert mailer.service is not None
+    port = int(mailer.service.env["MAILER_PORT"])
+    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/readyz")[0] == 200), 20)
+    await js.delete_consumer("TENANTS", "mailer")
+
+    async def consumer_back() -> bool:
+        try:
+            await js.consumer_info("TENANTS", "mailer")
+            return True
+        except NotFoundError:
+            return False
+
+    await wait_until(consumer_back, 20)
+    # And it mails again: an event stored after the consumer came back is sent.
+    tenant = await events.requested("back-owner", None)
+    await events.active(tenant)
+    await wait_until(lambda: len(sink.received()) >= 1, 20)

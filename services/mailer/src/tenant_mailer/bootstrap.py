@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 
@@ -15,7 +16,7 @@ from tenant_mailer.settings import Settings
 from tenant_stream.connection import close, connect
 from tenant_stream.logs import settings_or_exit
 from tenant_stream.probes import serve_health
-from tenant_stream.setup import ensure_consumer
+from tenant_stream.setup import Keeper
 
 log = logging.getLogger("tenant_mailer")
 
@@ -33,11 +34,14 @@ async def run(settings: Settings) -> None:
         health.close()
         return
     nc = await connect(settings.nats, "tenant-mailer")
-    consumer: str | None = "not created yet"
+    # Its consumer: made at start, and again if it vanishes; the stream is the api's
+    # and the provisioner's to create, so the mailer waits for it.
+    keeper = Keeper(nc.jetstream(), replicas=1, consumer=consumer_config(settings),
+                    creates_stream=False)
 
     async def readiness() -> dict[str, str | None]:
         return {"nats": None if nc.is_connected else "not connected to NATS",
-                "consumer": consumer}
+                "consumer": keeper.problem}
 
     async def refresh_metrics() -> None:
         info = await nc.jetstream().consumer_info(STREAM_NAME, settings.consumer)
@@ -46,20 +50,15 @@ async def run(settings: Settings) -> None:
 
     health = await serve_health(settings.host, settings.port, readiness, refresh_metrics)
     try:
-        # The stream is the api's and the provisioner's to create: wait for it.
-        while not stop.is_set():
-            try:
-                await ensure_consumer(nc.jetstream(), consumer_config(settings))
-                consumer = None
-                break
-            except Exception as exc:
-                consumer = f"consumer {settings.consumer} not ready: {exc!r}"
-                log.warning("consumer %s not ready (%r); retrying", settings.consumer, exc)
-                await asyncio.sleep(1.0)
+        keeper.start()  # checks at once, then every few seconds
+        while keeper.problem is not None and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)  # the stream may come later
         log.info("mailer consuming as %s, sending via %r, health on :%d", settings.consumer,
                  settings.smtp, settings.port)
         await Mailer(nc, settings, settings.smtp).run(stop)
     finally:
+        await keeper.stop()
         health.close()
         await close(nc)
     log.info("mailer stopped")
