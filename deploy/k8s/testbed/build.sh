@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes control plane that tests/e2e/kubernetes runs the manifests
 # against (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl at
-# v1.36.3, etcd v3.6.16) and its one real node (kubelet v1.36.3, CoreDNS v1.14.7,
+# v1.36.3, etcd v3.6.16) and its one real node (kubelet and kube-proxy v1.36.3, CoreDNS v1.14.7,
 # crictl v1.37.0 and the sandbox program of pause/) from the Go module proxy, with
 # the prometheus-operator CRDs that the monitoring component's objects need (from
 # the same proxy: the operator's module ships them), and prints their directory.
@@ -14,7 +14,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 stamp="$(cat "$here/kube/go.sum" "$here/etcd/go.sum" "$here/build.sh" "$here/pause/main.go" |
   sha256sum | cut -c1-12)"
 out="${KUBE_TESTBED_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tenant-platform/kube-testbed-$stamp}"
-binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet etcd coredns crictl pause)
+binaries=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy etcd coredns crictl pause)
 PROMETHEUS_OPERATOR=github.com/prometheus-operator/prometheus-operator@v0.85.0
 # Plain modules without replace directives: `go install` builds them at a pin.
 COREDNS=github.com/coredns/coredns@v1.14.7
@@ -41,7 +41,8 @@ if ! complete; then
       k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler \
       k8s.io/kubernetes/cmd/kubectl \
-      k8s.io/kubernetes/cmd/kubelet) >&2
+      k8s.io/kubernetes/cmd/kubelet \
+      k8s.io/kubernetes/cmd/kube-proxy) >&2
   (cd "$here/etcd" && go build "${flags[@]}" -o "$out.partial/etcd" go.etcd.io/etcd/server/v3) >&2
   # Static binaries: the sandbox image holds nothing but the pause program.
   (cd "$here/pause" && CGO_ENABLED=0 go build "${flags[@]}" -o "$out.partial/pause" .) >&2

@@ -4,9 +4,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from tests.e2e.kubernetes.database import start_database
 from tests.e2e.kubernetes.deployed import Deployed, deploy
+from tests.e2e.kubernetes.jwks import serve_jwks
 from tests.e2e.kubernetes.node import NODE_IP, POD_SUBNET, RealNodeTestbed
 from tests.e2e.kubernetes.pods import NatsOnNode, deploy_nats, deploy_platform
 from tests.e2e.kubernetes.testbed import KubeTestbed, build_binaries
@@ -45,6 +48,14 @@ def nats_on_node(real_node: RealNodeTestbed, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="session")
-def platform_on_node(real_node: RealNodeTestbed, nats_on_node: NatsOnNode
-                     ) -> list[dict[str, Any]]:
+def jwt_key() -> RSAPrivateKey:
+    """The identity provider's signing key: the pods learn its public half from the
+    JWKS served on the node."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def platform_on_node(real_node: RealNodeTestbed, nats_on_node: NatsOnNode,
+                     jwt_key: RSAPrivateKey) -> list[dict[str, Any]]:
+    serve_jwks(nats_on_node.kube, jwt_key)
     return deploy_platform(real_node, nats_on_node)

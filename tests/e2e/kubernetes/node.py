@@ -25,6 +25,8 @@ from tests.e2e.kubernetes.testbed import NODE_NAME, START_SECONDS, KubeTestbed
 
 NODE_IP = "10.87.0.1"  # on the namespace's loopback: kubelet needs an address that is not 127/8
 POD_SUBNET, POD_GATEWAY = "10.244.0.0/24", "10.244.0.1"  # the gateway is where CoreDNS answers
+SERVICE_SUBNET = "10.96.0.0/16"  # the apiserver's --service-cluster-ip-range
+KUBE_PROXY_HEALTH = 10256
 CNI_PLUGINS = Path("/usr/lib/cni")  # Debian's containernetworking-plugins
 NATS_SERVER = Path(__file__).resolve().parents[3] / ".venv" / "bin" / "nats-server"
 # kubelet sets these kernel tunables (not namespaced) when it starts; they are put back.
@@ -95,6 +97,10 @@ class RealNodeTestbed:
             subprocess.run(["ip", "-n", self.netns, "link", "set", "lo", "up"], check=True)
             subprocess.run(["ip", "-n", self.netns, "addr", "add", f"{NODE_IP}/32", "dev", "lo"],
                            check=True)
+            # No route out, so no default route: a ClusterIP needs one to be dialled at
+            # all (kube-proxy's DNAT then sends the packet to a pod on the bridge).
+            subprocess.run(["ip", "-n", self.netns, "route", "add", SERVICE_SUBNET, "dev", "lo",
+                            "src", NODE_IP], check=True)
             self.kube = KubeTestbed(self.binaries, netns=self.netns).start(fake_nodes=False)
             self.node_dir.mkdir()
             self._add_storage()
@@ -103,6 +109,7 @@ class RealNodeTestbed:
             self._start_coredns()
             self._make_cgroup()
             self._start_kubelet()
+            self._start_kube_proxy()
         except BaseException:
             self.stop()
             raise
@@ -117,7 +124,7 @@ class RealNodeTestbed:
                 running["kubelet"].stop()
             if self.socket.exists():
                 self._remove_pods()
-            for name in ("coredns", "containerd"):
+            for name in ("kube-proxy", "coredns", "containerd"):
                 if name in running:
                     running[name].stop()
             self._kill_leftovers(kube.workdir)
@@ -333,6 +340,26 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the node is not Ready:\n{self.kube.logs()}")
             time.sleep(0.5)
+
+    def _start_kube_proxy(self) -> None:
+        """Services' ClusterIPs, in iptables mode. Its rules live in the namespace and
+        go with it. It leaves the conntrack tunables alone (some are not namespaced)
+        and needs no route_localnet (no NodePort on localhost)."""
+        assert self.kube is not None
+        config = self.node_dir / "kube-proxy.yaml"
+        config.write_text(json.dumps({
+            "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+            "kind": "KubeProxyConfiguration", "mode": "iptables",
+            "clientConnection": {"kubeconfig": str(self.kube.kubeconfig)},
+            "hostnameOverride": NODE_NAME, "clusterCIDR": POD_SUBNET,
+            "healthzBindAddress": f"127.0.0.1:{KUBE_PROXY_HEALTH}",
+            "metricsBindAddress": "127.0.0.1:10249",
+            "iptables": {"localhostNodePorts": False},
+            "conntrack": {"maxPerCore": 0, "tcpEstablishedTimeout": "0s",
+                          "tcpCloseWaitTimeout": "0s"}}))
+        process = self.kube._spawn("kube-proxy", [str(self.binaries / "kube-proxy"),
+                                                  "--config", str(config)])
+        self.kube._wait_port(process, KUBE_PROXY_HEALTH)
 
     def _node_ready(self) -> bool:
         assert self.kube is not None
