@@ -21,6 +21,12 @@ SERVICES = ("api", "provisioner", "notifier", "mailer")
 
 def test_every_service_pod_is_ready_through_its_own_probes(
         platform_on_node: list[dict[str, Any]], nats_on_node: NatsOnNode) -> None:
+    assert_services_ready(platform_on_node, nats_on_node)
+
+
+def assert_services_ready(platform_on_node: list[dict[str, Any]], nats_on_node: NatsOnNode
+                          ) -> None:
+    """Waits for it: other tests of the platform start from here."""
     kube = nats_on_node.kube
     replicas = {o["metadata"]["name"]: o["spec"]["replicas"] for o in platform_on_node
                 if o["kind"] == "Deployment"}

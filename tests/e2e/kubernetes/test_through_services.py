@@ -15,9 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from tests.e2e.kubernetes.deployed import NAMESPACE
 from tests.e2e.kubernetes.jwks import token
 from tests.e2e.kubernetes.pods import NatsOnNode
-from tests.e2e.kubernetes.test_platform_pods import (
-    test_every_service_pod_is_ready_through_its_own_probes as wait_ready,
-)
+from tests.e2e.kubernetes.test_platform_pods import assert_services_ready
 from tests.e2e.kubernetes.testbed import ROOT
 
 pytestmark = pytest.mark.timeout(900)
@@ -28,7 +26,7 @@ JOURNEY = ["TenantRequested", "TenantProvisioning", "TenantProgress", "TenantPro
 def test_a_tenant_created_through_the_api_service_reaches_active_on_the_notifier_service(
         platform_on_node: list[dict[str, Any]], nats_on_node: NatsOnNode,
         jwt_key: RSAPrivateKey) -> None:
-    wait_ready(platform_on_node, nats_on_node)
+    assert_services_ready(platform_on_node, nats_on_node)
     kube = nats_on_node.kube
 
     def address(name: str) -> str:
