@@ -60,7 +60,14 @@ def dev_run() -> Iterator[tuple[subprocess.Popen[str], dict[str, int], list[str]
     lines: list[str] = []
     yield process, ports, lines
     if process.poll() is None:
-        process.kill()
+        # Ctrl-C, as a user stops it: tenantctl stops what it started (a kill would
+        # leave its nats-server, PostgreSQL and services running).
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
     shutil.rmtree(cluster_dir(data_dir / "postgres").parent, ignore_errors=True)
     shutil.rmtree(data_dir, ignore_errors=True)
 
