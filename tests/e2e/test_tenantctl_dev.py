@@ -45,6 +45,18 @@ def _listening(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
+def read_until_ready(process: subprocess.Popen[str], lines: list[str],
+                     timeout: float = 120) -> None:
+    """Its output, line by line, up to the line that says everything is up."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    while READY_LINE not in "".join(lines):
+        line = process.stdout.readline()
+        assert line or process.poll() is None, "".join(lines)
+        lines.append(line)
+        assert time.monotonic() < deadline, "".join(lines)
+
+
 @pytest.fixture
 def dev_run() -> Iterator[tuple[subprocess.Popen[str], dict[str, int], list[str]]]:
     data_dir = Path(tempfile.mkdtemp(prefix="tenantctl-dev-"))
@@ -75,12 +87,7 @@ def dev_run() -> Iterator[tuple[subprocess.Popen[str], dict[str, int], list[str]
 def test_dev_runs_the_platform_and_ctrl_c_stops_every_process(dev_run) -> None:  # type: ignore[no-untyped-def]
     process, ports, lines = dev_run
     assert process.stdout is not None
-    deadline = time.monotonic() + 120
-    while READY_LINE not in "".join(lines):
-        line = process.stdout.readline()
-        assert line or process.poll() is None, "".join(lines)
-        lines.append(line)
-        assert time.monotonic() < deadline, "".join(lines)
+    read_until_ready(process, lines)
     output = "".join(lines)
     assert f"http://localhost:{ports['api']}/" in output
     token = re.search(r"admin token.*\n\s+(\S+)", output)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.e2e.kubernetes.images import NATS_IMAGE, PAUSE_IMAGE, write_image
-from tests.e2e.kubernetes.testbed import NODE_NAME, START_SECONDS, KubeTestbed
+from tests.e2e.kubernetes.testbed import NODE_NAME, START_SECONDS, STORAGE_CLASS, KubeTestbed
 
 NODE_IP = "10.87.0.1"  # on the namespace's loopback: kubelet needs an address that is not 127/8
 POD_SUBNET, POD_GATEWAY = "10.244.0.0/24", "10.244.0.1"  # the gateway is where CoreDNS answers
@@ -207,12 +207,7 @@ class RealNodeTestbed:
                 "spec": {"storageClassName": "testbed", "capacity": {"storage": "20Gi"},
                          "accessModes": ["ReadWriteOnce"],
                          "hostPath": {"path": str(path), "type": "Directory"}}})
-        storage_class = {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": "testbed", "annotations": {
-                "storageclass.kubernetes.io/is-default-class": "true"}},
-            "provisioner": "kubernetes.io/no-provisioner",
-            "volumeBindingMode": "WaitForFirstConsumer"}
+        storage_class = STORAGE_CLASS
         self.kube.kubectl("create", "-f", "-", input=json.dumps(
             {"apiVersion": "v1", "kind": "List", "items": [storage_class, *volumes]}))
 

@@ -38,6 +38,14 @@ ADMIN_TOKEN_USER = "testbed-admin"
 NODES = {"node-a": "zone-a", "node-b": "zone-b", "node-c": "zone-c"}
 VOLUMES, VOLUME_SIZE = 4, "20Gi"  # one more than NATS claims: a 4th replica lacks only a node
 NODE_NAME = "node-real"  # the one node a kubelet backs (node.py)
+# The default StorageClass of both testbeds: no provisioner, volumes made in advance
+# (as with local volumes), bound when a pod is placed.
+STORAGE_CLASS = {
+    "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+    "metadata": {"name": "testbed", "annotations": {
+        "storageclass.kubernetes.io/is-default-class": "true"}},
+    "provisioner": "kubernetes.io/no-provisioner",
+    "volumeBindingMode": "WaitForFirstConsumer"}
 NODE_ALLOCATABLE = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "50Gi"}
 
 
@@ -243,12 +251,7 @@ class KubeTestbed:
                                        "reason": "KubeletReady",
                                        "message": "a Node object of the testbed"}]},
         } for name, zone in NODES.items()]
-        storage_class = {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": "testbed", "annotations": {
-                "storageclass.kubernetes.io/is-default-class": "true"}},
-            "provisioner": "kubernetes.io/no-provisioner",
-            "volumeBindingMode": "WaitForFirstConsumer"}
+        storage_class = STORAGE_CLASS
         volumes = [{
             "apiVersion": "v1", "kind": "PersistentVolume",
             "metadata": {"name": f"testbed-{n}"},

@@ -27,6 +27,14 @@ def get(port: int, path: str) -> tuple[int, str]:
         return 0, ""
 
 
+async def probe_port(mailer: MailerProcess, path: str = "/readyz") -> int:
+    """The mailer's MAILER_PORT, once `path` answers 200."""
+    assert mailer.service is not None
+    port = int(mailer.service.env["MAILER_PORT"])
+    await wait_until(lambda: asyncio.to_thread(lambda: get(port, path)[0] == 200), 20)
+    return port
+
+
 def metric(text: str, line_start: str) -> float:
     values = [float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
               if line.startswith(line_start)]
@@ -36,10 +44,7 @@ def metric(text: str, line_start: str) -> float:
 async def test_ready_once_consuming_and_the_emails_counted(
         start_mailer: Callable[..., MailerProcess], events: Events, sink: MailSink,
         js: JetStreamContext) -> None:
-    mailer = start_mailer()
-    assert mailer.service is not None
-    port = int(mailer.service.env["MAILER_PORT"])
-    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/readyz")[0] == 200), 20)
+    port = await probe_port(start_mailer())
     assert get(port, "/healthz")[0] == 200
 
     tenant = await events.requested("probe-owner", "probe@owners.test")
@@ -57,10 +62,7 @@ async def test_ready_once_consuming_and_the_emails_counted(
 async def test_not_ready_while_its_consumer_cannot_be_made(
         start_mailer: Callable[..., MailerProcess], js: JetStreamContext) -> None:
     await js.delete_stream("TENANTS")  # the api and the provisioner create it, not the mailer
-    mailer = start_mailer()
-    assert mailer.service is not None
-    port = int(mailer.service.env["MAILER_PORT"])
-    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/healthz")[0] == 200), 20)
+    port = await probe_port(start_mailer(), "/healthz")
     status, text = get(port, "/readyz")
     assert status == 503 and "consumer" in text, text
     # The stream arrives (the api or the provisioner makes it): ready without a restart.
@@ -71,10 +73,7 @@ async def test_not_ready_while_its_consumer_cannot_be_made(
 async def test_its_consumer_deleted_at_run_time_comes_back(
         start_mailer: Callable[..., MailerProcess], events: Events, sink: MailSink,
         js: JetStreamContext) -> None:
-    mailer = start_mailer()
-    assert mailer.service is not None
-    port = int(mailer.service.env["MAILER_PORT"])
-    await wait_until(lambda: asyncio.to_thread(lambda: get(port, "/readyz")[0] == 200), 20)
+    await probe_port(start_mailer())  # consuming
     await js.delete_consumer("TENANTS", "mailer")
 
     async def consumer_back() -> bool:

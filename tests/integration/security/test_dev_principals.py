@@ -7,11 +7,10 @@ import json
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tenantctl.nats_auth import CREDENTIALS_FILE
-from tests.e2e.test_tenantctl_dev import READY_LINE, _processes_mentioning, dev_run
+from tests.e2e.test_tenantctl_dev import _processes_mentioning, dev_run, read_until_ready
 from tests.integration.security.support import run_cli
 
 __all__ = ["dev_run"]  # the fixture, shared with the e2e test of `tenantctl dev`
@@ -29,12 +28,7 @@ def _cmdline(pid: int) -> str:
 def test_dev_gives_each_service_its_own_principal(dev_run) -> None:  # type: ignore[no-untyped-def]
     process, ports, lines = dev_run
     data_dir = Path(process.args[process.args.index("--data-dir") + 1])
-    deadline = time.monotonic() + 120
-    while READY_LINE not in "".join(lines):
-        line = process.stdout.readline()
-        assert line or process.poll() is None, "".join(lines)
-        lines.append(line)
-        assert time.monotonic() < deadline, "".join(lines)
+    read_until_ready(process, lines)
 
     credentials = data_dir / CREDENTIALS_FILE
     assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
