@@ -58,8 +58,7 @@ from tenant_contracts.events import (
 )
 from tenant_stream.event_log import EventLog
 from tenant_stream.feed import OrderedFeed
-from tenantctl.nats_auth import NatsCredentials
-from tenantctl.nats_server import NatsServer
+from tenantctl.nats_server import NatsServer, temporary_nats_server
 from tenantctl.ports import free_port, wait_for_port
 from tenantctl.postgres import PostgresCluster
 from tenantctl.services import ServiceProcess, wait_http_ok
@@ -197,16 +196,11 @@ def provisioner(server: NatsServer, pg: PostgresCluster, concurrency: int,
 
 @contextmanager
 def nats_server(parent: str | None) -> Iterator[NatsServer]:
-    """As tenantctl's temporary server (sync_interval always, auth on), its store under
+    """tenantctl's temporary server (sync_interval always, auth on), its store under
     `parent`: on a disk of its own, PostgreSQL's writes (createdb copies a database)
     no longer queue in front of JetStream's fsyncs."""
-    store = Path(tempfile.mkdtemp(prefix="bench-nats-", dir=parent))
-    server = NatsServer(store_dir=store, auth=NatsCredentials.generate()).start()
-    try:
+    with temporary_nats_server("bench-nats-", parent=parent) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(store, ignore_errors=True)
 
 
 # -- Celery + Redis --------------------------------------------------------------

@@ -263,10 +263,12 @@ def client_env(url: str, auth: NatsCredentials | None, tls: TlsFiles | None,
 
 @contextmanager
 def temporary_nats_server(prefix: str = "tenant-platform-nats-", *,
-                          tls: bool = False) -> Iterator[NatsServer]:
-    """A server on a free port whose store is thrown away with it; its principals get
-    fresh passwords (auth is always on: `server.env(name)`, `server.connect_options(name)`)."""
-    store = Path(tempfile.mkdtemp(prefix=prefix))
+                          tls: bool = False, parent: str | None = None
+                          ) -> Iterator[NatsServer]:
+    """A server on a free port whose store (under `parent`, default the temp dir) is
+    thrown away with it; its principals get fresh passwords (auth is always on:
+    `server.env(name)`, `server.connect_options(name)`)."""
+    store = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
     server = NatsServer(store_dir=store, auth=NatsCredentials.generate(),
                         tls=make_local_ca(store / "tls") if tls else None).start()
     try:
