@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import nats
@@ -34,6 +34,17 @@ from tests.e2e.harness import JWT_SECRET, Platform
 
 SERVICES = ("api", "provisioner", "notifier")
 TERMINAL = (TenantActive, TenantFailed)
+
+
+class Endpoints(Protocol):
+    """Where the load and the sockets reach the platform, and who they say they are:
+    the replicas of the local cluster, or a Kubernetes Service each."""
+
+    def api_urls(self) -> list[str]: ...
+
+    def socket_urls(self) -> list[str]: ...
+
+    def token(self, user: str, *roles: str) -> str: ...
 
 
 @dataclass
@@ -79,6 +90,15 @@ class ClusterPlatform:
 
     def of(self, service: str) -> list[Replica]:
         return [r for r in self.replicas if r.name.startswith(service)]
+
+    def api_urls(self) -> list[str]:
+        return [r.url for r in self.of("api")]
+
+    def socket_urls(self) -> list[str]:
+        return [f"ws://127.0.0.1:{r.port}/ws" for r in self.of("notifier")]
+
+    def token(self, user: str, *roles: str) -> str:
+        return Platform.token(user, *roles)
 
     def stop(self) -> None:
         for replica in self.replicas:
@@ -138,7 +158,7 @@ class Load:
     """POSTs at a steady rate, each with its own Idempotency-Key; a 503 is retried with
     the same key and body until it answers 202 (what every client should do)."""
 
-    platform: ClusterPlatform
+    platform: Endpoints
     users: list[str]
     rate: float = 2.0
     outcomes: list[Outcome] = field(default_factory=list)
@@ -157,11 +177,12 @@ class Load:
         await asyncio.gather(*self._inflight)
 
     async def _run(self) -> None:
-        apis = self.platform.of("api")
+        apis = self.platform.api_urls()
         n = 0
         while not self._stop.is_set():
             n += 1
-            outcome = Outcome(key=uuid.uuid4().hex, user=random.choice(self.users))
+            # In turn: each user's creates stay few (the owners' quota and rate limit).
+            outcome = Outcome(key=uuid.uuid4().hex, user=self.users[n % len(self.users)])
             self.outcomes.append(outcome)
             task = asyncio.create_task(self._create(outcome, apis, n))
             self._inflight.add(task)
@@ -170,9 +191,9 @@ class Load:
                 async with asyncio.timeout(1 / self.rate):
                     await self._stop.wait()
 
-    async def _create(self, outcome: Outcome, apis: list[Replica], n: int) -> None:
+    async def _create(self, outcome: Outcome, apis: list[str], n: int) -> None:
         body = {"name": "Load", "slug": f"l-{outcome.key[:20]}", "admin_email": "a@load.test"}
-        headers = {"Authorization": f"Bearer {Platform.token(outcome.user)}",
+        headers = {"Authorization": f"Bearer {self.platform.token(outcome.user)}",
                    "Idempotency-Key": outcome.key}
         deadline = time.monotonic() + 90
         attempt = 0
@@ -181,7 +202,7 @@ class Load:
                 api = apis[(n + attempt) % len(apis)]  # a retry may land on the other replica
                 attempt += 1
                 try:
-                    response = await client.post(f"{api.url}/api/v1/tenants", json=body,
+                    response = await client.post(f"{api}/api/v1/tenants", json=body,
                                                  headers=headers)
                 except httpx.HTTPError:
                     outcome.codes.append(0)  # no answer: retry with the same key
@@ -204,7 +225,7 @@ class ResumingClient:
     """A browser-like WebSocket client: on any close it reconnects (to either notifier)
     with `after` = the last seq it received, as the SPA does."""
 
-    platform: ClusterPlatform
+    platform: Endpoints
     user: str
     admin: bool
     start_after: int
@@ -231,10 +252,10 @@ class ResumingClient:
         roles = ("admin",) if self.admin else ()
         n = random.randrange(2)
         while True:
-            notifier = self.platform.of("notifier")[n % 2]
+            notifiers = self.platform.socket_urls()
             n += 1
-            url = (f"ws://127.0.0.1:{notifier.port}/ws?access_token="
-                   f"{Platform.token(self.user, *roles)}&after={self.last}")
+            url = (f"{notifiers[n % len(notifiers)]}?access_token="
+                   f"{self.platform.token(self.user, *roles)}&after={self.last}")
             try:
                 async with websockets.connect(url, open_timeout=5) as socket:
                     async for message in socket:
@@ -300,7 +321,7 @@ class Report:
     frames: int
 
 
-async def check_invariants(nc: NatsClient, platform: ClusterPlatform, load: Load,
+async def check_invariants(nc: NatsClient, platform: Endpoints, load: Load,
                            clients: list[ResumingClient]) -> Report:
     events = await read_stream(nc)
     tenants = by_tenant(events)
@@ -356,14 +377,14 @@ def _diff(got: list[int], expected: list[int]) -> str:
            f"in order {got == sorted(got)}"
 
 
-async def _read_model_matches(platform: ClusterPlatform, folded: dict[str, Tenant | None]) -> bool:
-    headers = {"Authorization": f"Bearer {Platform.token('ops', 'admin')}"}
+async def _read_model_matches(platform: Endpoints, folded: dict[str, Tenant | None]) -> bool:
+    headers = {"Authorization": f"Bearer {platform.token('ops', 'admin')}"}
     rows: dict[str, dict[str, Any]] = {}
     async with httpx.AsyncClient(timeout=10) as client:
         cursor = None
         while True:
             params = {"limit": "100", **({"cursor": cursor} if cursor else {})}
-            page = (await client.get(f"{platform.of('api')[0].url}/api/v1/tenants",
+            page = (await client.get(f"{platform.api_urls()[0]}/api/v1/tenants",
                                      params=params, headers=headers)).json()
             rows.update({t["id"]: t for t in page["items"]})
             cursor = page["next_cursor"]

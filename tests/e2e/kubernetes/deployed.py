@@ -102,3 +102,10 @@ def pods_of(kube: KubeTestbed, selector: dict[str, str]) -> list[dict[str, Any]]
 def events(kube: KubeTestbed, reason: str) -> list[str]:
     return [f"{e['involvedObject']['name']}: {e['message']}"
             for e in kube.get("-n", NAMESPACE, "events")["items"] if e.get("reason") == reason]
+
+
+def service_address(kube: KubeTestbed, name: str) -> str:
+    """The Service's ClusterIP:port (kube-proxy routes it inside the testbed's network
+    namespace)."""
+    spec = kube.get("-n", NAMESPACE, "service", name)["spec"]
+    return f"{spec['clusterIP']}:{spec['ports'][0]['port']}"

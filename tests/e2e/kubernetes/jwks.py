@@ -31,8 +31,8 @@ def serve_jwks(kube: KubeTestbed, key: RSAPrivateKey) -> None:
     kube._wait_port(process, PORT)
 
 
-def token(key: RSAPrivateKey, sub: str, ttl_seconds: int = 600) -> str:
+def token(key: RSAPrivateKey, sub: str, *roles: str, ttl_seconds: int = 600) -> str:
     now = int(time.time())
     claims = {"sub": sub, "aud": AUDIENCE, "iat": now, "exp": now + ttl_seconds,
-              "roles": []}
+              "roles": list(roles)}
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})

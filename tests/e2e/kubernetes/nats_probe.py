@@ -13,18 +13,23 @@ import json
 import sys
 
 import nats
+from nats.aio.client import Client as NatsClient
 
 from tenant_stream.connection import NatsSettings
 from tenant_stream.setup import ensure_stream
 
 
-async def probe(ca: str, password: str, addresses: list[str]) -> dict[str, object]:
+async def connect_admin(ca: str, password: str, addresses: list[str]) -> NatsClient:
     settings = NatsSettings.from_env({
         "NATS_URL": ",".join(f"tls://{a}:4222" for a in addresses),
         "NATS_USER": "admin", "NATS_PASSWORD": password, "NATS_TLS_CA": ca})
     # By address: the test has no cluster DNS. The certificate names `nats`.
-    nc = await nats.connect(**settings.connect_options(), tls_hostname="nats",
-                            connect_timeout=2, max_reconnect_attempts=0)
+    return await nats.connect(**settings.connect_options(), tls_hostname="nats",
+                              connect_timeout=2, max_reconnect_attempts=0)
+
+
+async def probe(ca: str, password: str, addresses: list[str]) -> dict[str, object]:
+    nc = await connect_admin(ca, password, addresses)
     try:
         info = await ensure_stream(nc.jetstream(), replicas=3)
         cluster = info.cluster

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
-from tests.e2e.kubernetes.deployed import NAMESPACE
+from tests.e2e.kubernetes.deployed import service_address
 from tests.e2e.kubernetes.jwks import token
 from tests.e2e.kubernetes.pods import NatsOnNode
 from tests.e2e.kubernetes.test_platform_pods import assert_services_ready
@@ -29,11 +29,7 @@ def test_a_tenant_created_through_the_api_service_reaches_active_on_the_notifier
     assert_services_ready(platform_on_node, nats_on_node)
     kube = nats_on_node.kube
 
-    def address(name: str) -> str:
-        spec = kube.get("-n", NAMESPACE, "service", name)["spec"]
-        return f"{spec['clusterIP']}:{spec['ports'][0]['port']}"
-
-    api, notifier = address("api"), address("notifier")
+    api, notifier = service_address(kube, "api"), service_address(kube, "notifier")
     out = subprocess.run([*kube.in_netns, sys.executable, "-m",
                           "tests.e2e.kubernetes.through_services", api, notifier,
                           token(jwt_key, "alice"), "through-services"],

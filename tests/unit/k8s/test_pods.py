@@ -110,3 +110,14 @@ def test_images_are_pinned() -> None:
             image = container["image"]
             name, _, tag = image.rpartition(":")
             assert name and tag and tag != "latest", image
+
+
+def test_pods_behind_a_service_serve_until_every_node_has_dropped_them() -> None:
+    """The api's and the notifier's pods (the Services clients reach) wait out the
+    endpoint update before SIGTERM, and their grace period covers that wait and the
+    drain (uvicorn's 10 s; the notifier closes its sessions within its close timeout)."""
+    for name in ("api", "notifier"):
+        (container,) = workload(name).pod["containers"]
+        wait = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert wait >= 5, name
+        assert workload(name).pod["terminationGracePeriodSeconds"] >= wait + 10, name
