@@ -1,12 +1,13 @@
-"""(Named to run last in this directory: it replaces every pod.) Disruptions an operator causes, under steady load through the Services: `kubectl
+"""Disruptions an operator causes, under steady load through the Services: `kubectl
 delete pod` of the stream's leader, of a provisioner and of a notifier, then `kubectl
-rollout restart` of each Deployment and of the NATS StatefulSet, one after the other,
-each waited out until every pod is Ready again. Afterwards every invariant of the
-local cluster's fault matrix holds (tests/e2e/cluster/harness.py): every stored
-request has exactly one terminal event, no event was stored twice, every answer was
-202 or an honest 503 (or none, retried with the same key) and every request ended 202,
-the read model equals the fold of the stream, and every socket, resumed after its
-notifier went, got exactly the events it may see, in order."""
+rollout restart` of the four Deployments at once and of the NATS StatefulSet, each
+waited out until every pod is Ready again. Afterwards every invariant of the local
+cluster's fault matrix holds (tests/e2e/cluster/harness.py): every stored request has
+exactly one terminal event, no event was stored twice, every answer was 202 or an
+honest 503 (or none, retried with the same key) and every request ended 202, the read
+model equals the fold of the stream, and every socket, resumed after its notifier went,
+got exactly the events it may see, in order. (Named to run last in this directory: it
+replaces every pod.)"""
 
 from __future__ import annotations
 
