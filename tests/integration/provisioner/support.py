@@ -201,7 +201,10 @@ async def wait_consumer_idle(js: JetStreamContext, consumer: str = "provisioner"
                              timeout: float = 30.0) -> None:
     """Every request delivered and acked or terminated: nothing more can happen."""
     async def idle() -> bool:
-        info = await js.consumer_info(STREAM_NAME, consumer)
+        try:
+            info = await js.consumer_info(STREAM_NAME, consumer)
+        except NotFoundError:
+            return False  # not made yet by a provisioner just started: nothing delivered
         return info.num_pending == 0 and info.num_ack_pending == 0
 
     await wait_until(idle, timeout=timeout, interval=0.1)

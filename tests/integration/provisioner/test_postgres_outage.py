@@ -17,6 +17,7 @@ from nats.js import JetStreamContext
 
 from tenant_contracts.events import (
     TenantAttemptFailed,
+    TenantCancelled,
     TenantFailed,
     TenantProvisioning,
 )
@@ -26,6 +27,7 @@ from tests.conftest import wait_until
 from tests.e2e.harness import Platform
 from tests.integration.provisioner.support import (
     Provisioners,
+    append_request,
     database_of,
     history,
     new_slug,
@@ -146,3 +148,24 @@ async def test_max_deliveries_advisory_gives_the_request_an_outcome(
     assert isinstance(final, TenantFailed)
     assert final.error.startswith("gave up after 1 deliveries"), final.error
     assert [type(e).__name__ for e in events].count("TenantAttemptFailed") == 1
+
+
+async def test_a_cancel_pending_when_jetstream_gives_up_ends_cancelled_once_postgres_is_back(
+    js: JetStreamContext, provisioners: Provisioners, started: PostgresCluster
+) -> None:
+    """The owner cancelled while PostgreSQL was away and JetStream stopped redelivering
+    (max_deliver 1): the outcome is the cancel, carried out once the drop can run, not
+    TenantFailed."""
+    await asyncio.to_thread(started.stop)
+    tenant = await request_tenant(js)
+    await append_request(js, tenant, "cancel")
+    provisioners.start(started.url(), PROVISIONER_BACKOFF_SECONDS="0.2,0.2,0.2",
+                       PROVISIONER_MAX_DELIVER="1")
+    await wait_consumer_idle(js)  # both messages delivered once, then given up on
+    assert "TenantFailed" not in await types(js, tenant.tenant_id)
+    await asyncio.to_thread(started.start)
+    await wait_for_type(js, tenant.tenant_id, "TenantCancelled", timeout=60)
+    events = [e for _, e in await history(js, tenant.tenant_id)]
+    assert isinstance(events[-1], TenantCancelled)
+    assert [type(e).__name__ for e in events].count("TenantCancelled") == 1
+    assert not any(isinstance(e, TenantFailed) for e in events)

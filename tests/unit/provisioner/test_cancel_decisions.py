@@ -52,6 +52,18 @@ def test_a_cancel_during_an_attempt_is_left_to_the_worker_holding_it() -> None:
     assert isinstance(after_max_deliveries(ledger, cancel, 9), Done)
 
 
+def test_a_request_jetstream_gave_up_on_with_a_cancel_pending_ends_cancelled() -> None:
+    """Not Failed: the owner asked to cancel it, and the cancel is its outcome."""
+    h = HistoryBuilder()
+    request = h.requested()
+    h.attempt(1, stages=1)
+    h.attempt_failed(1)
+    cancel = h.cancel_requested()
+    ledger = replay(h.events)
+    assert after_max_deliveries(ledger, request, 3) == Cancel(f"cancel requested at seq {cancel}")
+    assert isinstance(after_max_deliveries(ledger, cancel, 3), Done)  # the request's to do
+
+
 def test_cancelled_closes_both_and_the_tenant_may_be_retried_or_deleted() -> None:
     h = HistoryBuilder()
     request = h.requested()

@@ -134,7 +134,8 @@ def after_error(ledger: Ledger, attempt: int, error: str, transient: bool, now: 
     return RetryLater(attempt, error, now + timedelta(seconds=delay), delay)
 
 
-def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int) -> Done | GiveUp:
+def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int
+                         ) -> Done | Cancel | GiveUp:
     """JetStream stopped redelivering a request: make sure it still gets an outcome."""
     if ledger.is_done(request_seq):
         return Done("already handled")
@@ -143,6 +144,9 @@ def after_max_deliveries(ledger: Ledger, request_seq: int, deliveries: int) -> D
         return Done(f"the provisioning request at seq {head.seq} carries the cancel out")
     if head is None or head.seq != request_seq:
         return Done("abandoned while an older request is open")
+    if head.cancel_seq is not None:
+        # The owner asked to cancel it: that is its outcome, not a failure.
+        return Cancel(f"cancel requested at seq {head.cancel_seq}")
     detail = f"; last error: {head.last_error}" if head.last_error else ""
     return GiveUp(f"gave up after {deliveries} deliveries{detail}", max(head.attempt, 1))
 

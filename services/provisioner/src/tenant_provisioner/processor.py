@@ -73,6 +73,10 @@ class Drop:  # can never be processed: term
 Outcome = Done | Later | Drop
 
 
+class CancelNotDone(Exception):
+    """A cancel could not drop what the tenant has yet (PostgreSQL away)."""
+
+
 class CancelNoticed(Conflict):
     """Our append met a TenantCancelRequested stored since: the work in hand stops
     here (a stage boundary) and the same worker, still holding the request, cancels."""
@@ -197,6 +201,11 @@ class Processor:
                         request.seq, plan.reason)
                 return
             try:
+                if isinstance(plan, Cancel):
+                    cancelled = await self._cancel(ledger, self._writer(ledger, request))
+                    if isinstance(cancelled, Later):  # nothing redelivers it: the caller
+                        raise CancelNotDone(cancelled.reason)  # tries again (backoff)
+                    return
                 await self._writer(ledger, request).append(
                     TenantFailed, error=plan.error, attempts=plan.attempts)
                 return
