@@ -22,15 +22,20 @@ UV_IMAGE = "localhost/uv:0.13.9"  # the Dockerfile's pin (ghcr.io/astral-sh/uv:0
 PROJECT_IMAGE = "testbed.local/tenant-platform:test"
 
 
-def _podman_env(workdir: Path) -> dict[str, str]:
+# podman's state in memory, the same paths every run: its database remembers the
+# paths of its first run and would recreate them (a run's directory) ever after.
+PODMAN_RUN = Path("/run/tenant-platform-podman")
+
+
+def podman_env(workdir: Path) -> dict[str, str]:
     """podman with its own store (in the cache) and the settings this machine needs:
     runc (crun refuses the hybrid cgroups), cgroupfs (no systemd), bounded ulimits."""
     conf, storage = workdir / "containers.conf", workdir / "storage.conf"
     conf.write_text('[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n'
                     'netns = "host"\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n'
-                    f'events_logger = "file"\ntmp_dir = "{workdir}"\n')
-    storage.write_text(f'[storage]\ndriver = "overlay"\ngraphroot = "{CACHE}/podman/root"\n'
-                       f'runroot = "{workdir}/podman-run"\n')
+                    f'events_logger = "file"\ntmp_dir = "{PODMAN_RUN}/tmp"\n')
+    storage.write_text(f'[storage]\ndriver = "overlay"\ngraphroot = "{CACHE}/podman/store"\n'
+                       f'runroot = "{PODMAN_RUN}/run"\n')
     return {**os.environ, "CONTAINERS_CONF": str(conf), "CONTAINERS_STORAGE_CONF": str(storage)}
 
 
@@ -43,7 +48,7 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
 def build_project_image(workdir: Path) -> Path:
     """The OCI archive of the project's image."""
     workdir.mkdir(parents=True, exist_ok=True)
-    env = _podman_env(workdir)
+    env = podman_env(workdir)
     if not BASE_ARCHIVE.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = BASE_ARCHIVE.with_suffix(".partial")

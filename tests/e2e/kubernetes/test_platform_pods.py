@@ -6,13 +6,16 @@ TENANTS stream and, for the api and the provisioner, PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.kubernetes.deployed import NAMESPACE, events, wait_for
 from tests.e2e.kubernetes.pods import NatsOnNode
-from tests.e2e.kubernetes.project_image import PROJECT_IMAGE
+from tests.e2e.kubernetes.project_image import PODMAN_RUN, PROJECT_IMAGE, podman_env
 from tests.e2e.kubernetes.test_pods import ready
 
 pytestmark = pytest.mark.timeout(900)
@@ -50,3 +53,14 @@ def assert_services_ready(platform_on_node: list[dict[str, Any]], nats_on_node: 
             (container,) = pod["status"]["containerStatuses"]
             assert container["image"] == PROJECT_IMAGE, name
             assert "running" in container["state"], (name, container)
+
+
+def test_podman_keeps_its_run_state_where_it_is_told(
+        platform_on_node: list[dict[str, Any]], tmp_path: Path) -> None:
+    """The image build's podman uses the stable paths it is given, not those of the
+    first run its database remembers (it would recreate that run's directory)."""
+    info = json.loads(subprocess.run(
+        ["podman", "info", "--format", "json"], env=podman_env(tmp_path),
+        capture_output=True, text=True, check=True).stdout)
+    assert info["store"]["runRoot"] == str(PODMAN_RUN / "run")
+    assert info["host"]["ociRuntime"]["name"] == "runc"
