@@ -128,3 +128,43 @@ async def test_quota_holds_across_two_api_processes(api_nats: NatsServer,
     finally:
         for replica in replicas:
             replica.stop_gracefully()
+
+
+async def test_a_slug_held_by_another_user_answers_409_before_the_limits(
+        api_nats: NatsServer, api_database: str) -> None:
+    config = settings(nats_url_as(api_nats, "api"), api_database,
+                      limits=Limits(quota_per_user=1, creates_per_minute=1))
+    async with running_api(config) as api:
+        taken = create_body()
+        assert (await api.client.post("/api/v1/tenants", json=taken,
+                                      headers=auth(new_user()))).status_code == 202
+        user = new_user()
+        assert (await api.client.post("/api/v1/tenants", json=create_body(),
+                                      headers=auth(user))).status_code == 202
+        # Over both the rate and the quota now, yet the slug is what the answer names.
+        other = await api.client.post("/api/v1/tenants", json=create_body(taken["slug"]),
+                                      headers=auth(user))
+        assert other.status_code == 409, other.text
+        assert (await api.client.post("/api/v1/tenants", json=create_body(),
+                                      headers=auth(user))).status_code == 429
+
+
+async def test_a_refused_create_keeps_neither_its_key_nor_its_slug(
+        api_nats: NatsServer, api_database: str) -> None:
+    config = settings(nats_url_as(api_nats, "api"), api_database,
+                      limits=Limits(quota_per_user=1, creates_per_minute=100))
+    async with running_api(config) as api:
+        user = new_user()
+        assert (await api.client.post("/api/v1/tenants", json=create_body(),
+                                      headers=auth(user))).status_code == 202
+        refused_body = create_body()
+        headers = auth(user) | {"Idempotency-Key": "refused"}
+        refused = await api.client.post("/api/v1/tenants", json=refused_body, headers=headers)
+        assert refused.status_code == 403, refused.text
+        # The key was not recorded: another body with it is refused at the quota, not 422.
+        again = await api.client.post("/api/v1/tenants", json=create_body(), headers=headers)
+        assert again.status_code == 403, again.text
+        # Nor was the slug: someone else takes it.
+        assert (await api.client.post("/api/v1/tenants", json=refused_body,
+                                      headers=auth(new_user()))).status_code == 202
+        assert await _held(api, user) == 1

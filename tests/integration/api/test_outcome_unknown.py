@@ -92,6 +92,22 @@ async def test_the_same_body_without_a_key_is_not_a_slug_conflict(
     assert other.status_code == 409
 
 
+async def test_a_retry_with_a_new_key_finishes_the_create_and_the_key_names_it(
+        api: Api, hanging_nats: NatsServer) -> None:
+    user, body = new_user(), create_body()
+    tenant_id = _unknown(await _post_while_hanging(api, hanging_nats, body, auth(user)))
+    headers = {**auth(user), "Idempotency-Key": uuid.uuid4().hex}
+    again = await api.client.post("/api/v1/tenants", json=body, headers=headers)
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == tenant_id
+    # The key now names the tenant sent before, not the id its own request drew.
+    replay = await api.client.post("/api/v1/tenants", json=body, headers=headers)
+    assert (replay.status_code, replay.json()["id"]) == (202, tenant_id)
+    other = await api.client.post("/api/v1/tenants", json=create_body(), headers=headers)
+    assert other.status_code == 422, other.text
+    assert len(await _requested(hanging_nats, tenant_id)) == 1
+
+
 async def test_a_client_that_never_returns_still_finds_its_tenant(
         api: Api, hanging_nats: NatsServer) -> None:
     user = new_user()

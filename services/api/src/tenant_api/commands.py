@@ -15,10 +15,9 @@ from collections.abc import Callable
 import asyncpg
 import msgspec
 
-from tenant_api import idempotency, pending_creates, read_model
+from tenant_api import idempotency, pending_creates, read_model, reservation
 from tenant_api.decisions import (
     History,
-    InvalidRequest,
     TenantConflict,
     check_create,
     current_state,
@@ -26,7 +25,7 @@ from tenant_api.decisions import (
     new_tenant,
     visible,
 )
-from tenant_api.limits import Limits, admit_create
+from tenant_api.limits import Limits
 from tenant_api.tracing import TraceContext
 from tenant_api.wire import CreateTenant
 from tenant_contracts.access import Principal
@@ -42,10 +41,6 @@ MAX_ATTEMPTS = 5
 # The namespace of event ids derived from an Idempotency-Key (PATCH, retry, DELETE).
 NO_TRACE: TraceContext = ("", None)  # the sweeper's resend: no caller to trace
 KEYED_EVENTS = uuid.UUID("6f4f6f53-6a1e-4a47-9d35-0c5f3d0f6b1e")
-
-
-class IdempotencyKeyReused(InvalidRequest):
-    """The same Idempotency-Key came back with a different body."""
 
 
 class RequestOutcomeUnknown(Exception):
@@ -73,7 +68,11 @@ class TenantCommands:
             # The pool connection is held for the reservation only, never across the
             # append: a slow or unknown append must not starve the other requests.
             async with self._pool.acquire() as conn:
-                step = await self._reserve(conn, principal, body, key, body_fingerprint)
+                # One round trip, one transaction: the key, the slug, the limits and the
+                # pending create commit before the append, so an append with an unknown
+                # outcome can be finished by whoever finds them.
+                step = await reservation.reserve(conn, principal, new_tenant(body, principal),
+                                                 body_fingerprint, key, self._limits)
             if isinstance(step, uuid.UUID):
                 return await self._settled(step, trace)
             if step is not None:
@@ -81,42 +80,6 @@ class TenantCommands:
                 # key whose answer was lost: the client's retry finishes it.
                 return await self._send_create(step, trace, key)
         raise TenantConflict("concurrent requests with this Idempotency-Key; try again")
-
-    async def _reserve(self, conn: asyncpg.Connection, principal: Principal,
-                       body: CreateTenant, key: str | None,
-                       body_fingerprint: str) -> TenantRequested | uuid.UUID | None:
-        """The event to send; or the tenant this Idempotency-Key already names; or None
-        when a concurrent request with the key won (look again)."""
-        if key is not None:
-            known = await idempotency.find(conn, principal.sub, key)
-            if known is not None:
-                if known.fingerprint != body_fingerprint:
-                    raise IdempotencyKeyReused(
-                        "this Idempotency-Key was used with a different body")
-                return known.tenant_id
-        event = new_tenant(body, principal)
-        # One transaction holds the key, the slug and the event to send: they commit
-        # before the append, so an append with an unknown outcome can be finished by
-        # whoever finds them.
-        async with conn.transaction():
-            if key is not None and not await idempotency.reserve(
-                    conn, principal.sub, key, body_fingerprint, event.tenant_id):
-                return None
-            if await read_model.claim_slug(conn, body.slug, event.tenant_id):
-                # A new create (a replay returned above, a resend finished just
-                # before): over the quota or rate, all of this rolls back.
-                await admit_create(conn, principal, body.plan, self._limits)
-                await pending_creates.record(conn, event, body_fingerprint)
-                return event
-            # Held by a create whose outcome nobody learnt? If it is this very request
-            # sent before (same user, same body), finish that one.
-            holder = await pending_creates.holding_slug(conn, body.slug)
-            if holder is None or holder.event.owner != principal.sub \
-                    or holder.fingerprint != body_fingerprint:
-                raise TenantConflict(f"slug {body.slug!r} is taken")
-            if key is not None:
-                await idempotency.repoint(conn, principal.sub, key, holder.event.tenant_id)
-            return holder.event
 
     async def _send_create(self, event: TenantRequested, trace: TraceContext,
                            key: str | None = None) -> Tenant:

@@ -1,8 +1,11 @@
-"""Tables of the api's PostgreSQL database, created at startup (idempotent)."""
+"""Tables of the api's PostgreSQL database, created at startup (idempotent), and the
+create's reservation function (reservation.RESERVE_CREATE_DDL), replaced at startup."""
 
 from __future__ import annotations
 
 import asyncpg
+
+from tenant_api.reservation import RESERVE_CREATE_DDL
 
 PROJECTION = "tenants"
 # Replicas may start together: DDL runs under one advisory lock, so they take turns.
@@ -88,6 +91,9 @@ async def create_schema(conn: asyncpg.Connection) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _DDL_LOCK)
         await conn.execute(READ_MODEL_DDL)
         await conn.execute(COMMAND_DDL)
+        # Its plan refers to tables by name: a rebuild that recreates the read model
+        # needs nothing more (PostgreSQL replans on the next call).
+        await conn.execute(RESERVE_CREATE_DDL)
 
 
 async def recreate_read_model(conn: asyncpg.Connection) -> None:

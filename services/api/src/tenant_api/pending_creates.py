@@ -1,10 +1,10 @@
 """Creates whose append has no known outcome yet (table pending_creates).
 
-A create records its TenantRequested here, with the slug claim and the
-Idempotency-Key, in one transaction that commits before the event is sent. So
-whatever happens to the append (a timeout during an election, a crash of this
-process), the request can be finished later by sending the same event again, and
-its client, told 503, finds the tenant by retrying with the same key or body.
+A create records its TenantRequested here (reservation.reserve_create), with the
+slug claim and the Idempotency-Key, in one transaction that commits before the event
+is sent. So whatever happens to the append (a timeout during an election, a crash
+of this process), the request can be finished later by sending the same event again,
+and its client, told 503, finds the tenant by retrying with the same key or body.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from tenant_api import read_model
-from tenant_contracts.codec import decode_event, encode_event
+from tenant_contracts.codec import decode_event
 from tenant_contracts.events import TenantRequested
 from tenant_contracts.tenant import Tenant
 
@@ -24,13 +24,6 @@ from tenant_contracts.tenant import Tenant
 class PendingCreate:
     event: TenantRequested
     fingerprint: str
-
-
-async def record(conn: asyncpg.Connection, event: TenantRequested, fingerprint: str) -> None:
-    await conn.execute(
-        """INSERT INTO pending_creates (tenant_id, owner, slug, fingerprint, event)
-           VALUES ($1, $2, $3, $4, $5)""",
-        event.tenant_id, event.owner, event.slug, fingerprint, encode_event(event))
 
 
 async def settle(pool: asyncpg.Pool, tenant: Tenant) -> None:
@@ -56,11 +49,6 @@ def _pending(record: asyncpg.Record | None) -> PendingCreate | None:
 async def find(conn: asyncpg.Connection, tenant_id: uuid.UUID) -> PendingCreate | None:
     return _pending(await conn.fetchrow(
         "SELECT event, fingerprint FROM pending_creates WHERE tenant_id = $1", tenant_id))
-
-
-async def holding_slug(conn: asyncpg.Connection, slug: str) -> PendingCreate | None:
-    return _pending(await conn.fetchrow(
-        "SELECT event, fingerprint FROM pending_creates WHERE slug = $1", slug))
 
 
 async def older_than(pool: asyncpg.Pool, seconds: float, limit: int = 100) -> list[PendingCreate]:
