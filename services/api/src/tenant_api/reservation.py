@@ -176,7 +176,7 @@ async def reserve(conn: asyncpg.Connection, principal: Principal, event: TenantR
             held = decode_event(bytes(row["held_event"]))
             assert isinstance(held, TenantRequested)
             return held
-        case _:
+        case _:  # "retry"
             return None
 
 
