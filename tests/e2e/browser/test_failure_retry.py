@@ -45,5 +45,8 @@ async def test_a_failed_tenant_shows_its_error_and_retry_brings_it_to_active(
     await expect(row.get_by_role("button", name="Edit Downtime Ltd")).to_be_enabled()
     await expect(row.locator(".note")).to_be_hidden()
     statuses = await spa.statuses_seen(slug)
-    assert statuses[statuses.index("Failed"):] == ["Failed", "Pending", "Provisioning", "Active"]
+    # A page that is behind gets several events in one `events` frame and renders once
+    # (the protocol allows it): the brief Pending may then never be on screen.
+    assert statuses[statuses.index("Failed"):] in (
+        ["Failed", "Pending", "Provisioning", "Active"], ["Failed", "Provisioning", "Active"])
     assert await spa.never_reloaded()
