@@ -35,6 +35,7 @@ async def probe(ca: str, password: str, addresses: list[str]) -> dict[str, objec
         cluster = info.cluster
         assert cluster is not None
         return {"replicas": info.config.num_replicas, "leader": cluster.leader,
+                "last_seq": info.state.last_seq,
                 "peers": [{"name": p.name, "current": p.current}
                           for p in cluster.replicas or []]}
     finally:

@@ -36,7 +36,7 @@ from tests.e2e.kubernetes.test_pods import ready
 from tests.e2e.kubernetes.testbed import ROOT
 
 pytestmark = pytest.mark.timeout(1200)
-STEADY_SECONDS = 2.0  # load on a settled platform before each disruption (not a wait)
+STORED_BEFORE_EACH = 2  # requests the load stores on the settled platform before each step
 
 
 def test_pod_deletions_and_rollout_restarts_under_load_lose_nothing(
@@ -60,8 +60,14 @@ def test_pod_deletions_and_rollout_restarts_under_load_lose_nothing(
         assert load.stdout.readline().strip() == "running", (tmp_path / "load.err").read_text()
         took: dict[str, float] = {}
 
+        def load_flows() -> None:
+            head = nats_on_node.probe()["last_seq"]
+            wait_for("the load storing requests on the settled platform",
+                     lambda: nats_on_node.probe()["last_seq"] >= head + STORED_BEFORE_EACH,
+                     timeout=60)
+
         def disrupt(name: str, *kubectl: str) -> None:
-            time.sleep(STEADY_SECONDS)
+            load_flows()
             started = time.monotonic()
             kube.kubectl("-n", NAMESPACE, *kubectl)  # a deletion returns once the pod is gone
             if kubectl[0] == "rollout":  # a restart returns at once: wait for its end
@@ -82,7 +88,7 @@ def test_pod_deletions_and_rollout_restarts_under_load_lose_nothing(
         disrupt("rollout restart every Deployment", "rollout", "restart", "deployment",
                 *SERVICES)
         disrupt("rollout restart statefulset/nats", "rollout", "restart", "statefulset/nats")
-        time.sleep(STEADY_SECONDS)
+        load_flows()
         load.stdin.write(json.dumps(_nats_addresses(nats_on_node)) + "\n")
         load.stdin.flush()
         out, _ = load.communicate(timeout=600)
