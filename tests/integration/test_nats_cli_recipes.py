@@ -68,7 +68,7 @@ async def test_readme_recipes_tell_the_story(nc: nats.NATS, nats_server: NatsSer
     creds = f"{sys.executable} -m tenantctl nats-creds operator --data-dir {tmp_path}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("NATS_")}
     env |= {"TENANT_ID": tenant_id, "NATS_CONTEXT": ""}
-    outputs: dict[str, subprocess.CompletedProcess[str]] = {}
+    commands: dict[str, str] = {}
     for recipe in recipes():
         assert recipe.startswith(AS_OPERATOR), recipe  # every recipe runs as the operator
         recipe = "nats " + recipe.removeprefix(AS_OPERATOR)
@@ -76,9 +76,12 @@ async def test_readme_recipes_tell_the_story(nc: nats.NATS, nats_server: NatsSer
         if recipe.startswith("nats stream view"):
             # paging is for a person at a terminal: give it one (util-linux `script`)
             command = f"script -qec {shlex.quote(command)} /dev/null"
-        outputs[recipe] = await asyncio.to_thread(
-            subprocess.run, ["bash", "-c", command], env=env, capture_output=True, text=True,
-            timeout=30)
+        commands[recipe] = command
+    # All at once: each only reads, or is refused (the refusals wait out the CLI's timeout).
+    results = await asyncio.gather(*(asyncio.to_thread(
+        subprocess.run, ["bash", "-c", command], env=env, capture_output=True, text=True,
+        timeout=30) for command in commands.values()))
+    outputs = dict(zip(commands, results, strict=True))
 
     def out(prefix: str) -> str:
         (result,) = [r for k, r in outputs.items() if k.startswith(prefix)]
