@@ -23,7 +23,12 @@ from tenant_stream.feed import OrderedFeed
 from tenantctl.nats_auth import PROVISIONER_CONSUMER
 from tenantctl.nats_server import NatsServer
 from tests.conftest import wait_until
-from tests.integration.security.support import Principal, fresh_subject, stored_on
+from tests.integration.security.support import (
+    REFUSED_REQUEST_TIMEOUT,
+    Principal,
+    fresh_subject,
+    stored_on,
+)
 
 Login = Callable[[str], Awaitable[Principal]]
 NOT_ADMIN = ("api", "provisioner", "notifier", "operator")
@@ -86,7 +91,10 @@ async def test_nobody_but_admin_edits_or_deletes_the_stream_or_a_consumer(
             StreamConfig.from_response({**stream_config(replicas=1), "max_msgs": 1})),
         f"$JS.API.STREAM.DELETE.{STREAM_NAME}": lambda: js.delete_stream(STREAM_NAME),
         f"$JS.API.STREAM.PURGE.{STREAM_NAME}": lambda: js.purge_stream(STREAM_NAME),
-        f"$JS.API.STREAM.MSG.DELETE.{STREAM_NAME}": lambda: js.delete_msg(STREAM_NAME, 1),
+        # nats-py's delete_msg ignores the context's timeout (5 s): the request by hand.
+        f"$JS.API.STREAM.MSG.DELETE.{STREAM_NAME}": lambda: principal.nc.request(
+            f"$JS.API.STREAM.MSG.DELETE.{STREAM_NAME}", b'{"seq": 1}',
+            timeout=REFUSED_REQUEST_TIMEOUT),
         f"$JS.API.CONSUMER.DELETE.{STREAM_NAME}.{PROVISIONER_CONSUMER}": lambda: (
             js.delete_consumer(STREAM_NAME, PROVISIONER_CONSUMER)),
     }
