@@ -14,22 +14,25 @@ from tests.e2e.kubernetes.node import NODE_IP, POD_SUBNET, RealNodeTestbed
 from tests.e2e.kubernetes.pods import NatsOnNode, deploy_nats, deploy_platform
 from tests.e2e.kubernetes.testbed import KubeTestbed, build_binaries
 
+# Package scope, not session: the control planes, kubelet and eleven pods go when this
+# package ends instead of running (and taking CPU) beside the rest of the suite.
 
-@pytest.fixture(scope="session")
+
+@pytest.fixture(scope="package")
 def kube() -> Iterator[KubeTestbed]:
-    """A real control plane for the session; its directory and processes go at the end,
+    """A real control plane for this package; its directory and processes go at the end,
     also when a step fails."""
     testbed = KubeTestbed(build_binaries()).start()
     yield testbed
     testbed.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployed(kube: KubeTestbed, tmp_path_factory: pytest.TempPathFactory) -> Deployed:
     return deploy(kube, tmp_path_factory.mktemp("nats-tls"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def real_node() -> Iterator[RealNodeTestbed]:
     """The control plane with one real node (containerd, kubelet, CoreDNS) in a private
     network namespace; all of it goes at the end, also when a step fails."""
@@ -39,7 +42,7 @@ def real_node() -> Iterator[RealNodeTestbed]:
     node.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def nats_on_node(real_node: RealNodeTestbed, tmp_path_factory: pytest.TempPathFactory
                  ) -> NatsOnNode:
     assert real_node.kube is not None
@@ -47,14 +50,14 @@ def nats_on_node(real_node: RealNodeTestbed, tmp_path_factory: pytest.TempPathFa
     return deploy_nats(real_node.kube, tmp_path_factory.mktemp("nats-on-node"), database)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def jwt_key() -> RSAPrivateKey:
     """The identity provider's signing key: the pods learn its public half from the
     JWKS served on the node."""
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def platform_on_node(real_node: RealNodeTestbed, nats_on_node: NatsOnNode,
                      jwt_key: RSAPrivateKey) -> list[dict[str, Any]]:
     serve_jwks(nats_on_node.kube, jwt_key)

@@ -173,7 +173,7 @@ class RealNodeTestbed:
             except ProcessLookupError:
                 continue
         deadline = time.monotonic() + 10
-        while any(Path(f"/proc/{pid}").exists() for pid in pids) and time.monotonic() < deadline:
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def _make_cgroup(self) -> None:
@@ -366,3 +366,13 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         tainted = any(t["key"] == "node.kubernetes.io/not-ready"
                       for t in node["spec"].get("taints", []))
         return bool(ready) and ready[0]["status"] == "True" and not tainted
+
+
+def _alive(pid: int) -> bool:
+    """Still running: a killed child of this process stays in /proc as a zombie until
+    its Popen reaps it, and waiting for that would wait out the whole deadline."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
