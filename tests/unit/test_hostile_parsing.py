@@ -107,9 +107,11 @@ def test_the_token_size_limit_is_read_once_for_both_services() -> None:
 
 def test_http_limits_have_defaults_and_bounds() -> None:
     assert http_limits_from_env({}) == HttpLimits(max_header_bytes=16384, header_timeout=10.0,
-                                                  idle_timeout=5.0)
+                                                  body_timeout=10.0, idle_timeout=5.0)
     assert http_limits_from_env({"HTTP_HEADER_TIMEOUT_SECONDS": "2.5"}).header_timeout == 2.5
+    assert http_limits_from_env({"HTTP_BODY_TIMEOUT_SECONDS": "30"}).body_timeout == 30.0
     for name, bad in (("HTTP_MAX_HEADER_BYTES", "100"), ("HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+                      ("HTTP_BODY_TIMEOUT_SECONDS", "-1"),
                       ("HTTP_IDLE_TIMEOUT_SECONDS", "nan"),
                       ("HTTP_IDLE_TIMEOUT_SECONDS", "\u0665")):
         with pytest.raises(HttpLimitsError):

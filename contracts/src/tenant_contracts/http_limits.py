@@ -1,4 +1,4 @@
-"""How long and how large an HTTP request head may be: one reading for the api and notifier.
+"""How long and how large an HTTP request may be: one reading for the api and notifier.
 
 Shared so that both servers refuse the same slow or oversized clients the same way.
 """
@@ -26,6 +26,9 @@ class HttpLimits:
     # From the connection (or the end of the previous response) to the end of the
     # headers: a client trickling its headers is cut off after this.
     header_timeout: float = 10.0
+    # From the end of the headers to the end of the body (api: the notifier takes no
+    # body): a client trickling its body is cut off after this, as one trickling headers.
+    body_timeout: float = 10.0
     # A keep-alive connection with no request in flight is closed after this.
     idle_timeout: float = 5.0
 
@@ -35,6 +38,7 @@ def http_limits_from_env(env: Mapping[str, str]) -> HttpLimits:
         max_header_bytes=int(_number(env, "HTTP_MAX_HEADER_BYTES", 16 * 1024,
                                      MAX_LINE_BYTES, 1 << 20)),
         header_timeout=_number(env, "HTTP_HEADER_TIMEOUT_SECONDS", 10.0, 0.1, 3600),
+        body_timeout=_number(env, "HTTP_BODY_TIMEOUT_SECONDS", 10.0, 0.1, 3600),
         idle_timeout=_number(env, "HTTP_IDLE_TIMEOUT_SECONDS", 5.0, 0.1, 3600),
     )
 

@@ -24,6 +24,7 @@ FUZZ_EXAMPLES = int(os.environ.get("HOSTILE_FUZZ_EXAMPLES", "300"))
 fuzz = settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))
 HEADER_TIMEOUT_SECONDS = 2.0
+BODY_TIMEOUT_SECONDS = 2.0
 IDLE_TIMEOUT_SECONDS = 1.0
 # Any line at ERROR or above, or a traceback, in either process's log.
 BAD_LOG_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback")
@@ -47,6 +48,7 @@ def platform(hostile_nats: NatsServer, hostile_database: str) -> Iterator[Platfo
         database_url=hostile_database,
         provisioner_database_url="unused",
         extra_env={"HTTP_HEADER_TIMEOUT_SECONDS": str(HEADER_TIMEOUT_SECONDS),
+                   "HTTP_BODY_TIMEOUT_SECONDS": str(BODY_TIMEOUT_SECONDS),
                    "HTTP_IDLE_TIMEOUT_SECONDS": str(IDLE_TIMEOUT_SECONDS)},
     ).start("api", "notifier")
     yield running

@@ -1,5 +1,6 @@
-"""Slow clients cannot hold connections: a header-read timeout on both servers, and an idle
-timeout on the api's keep-alive connections (the notifier's sessions answer pings instead)."""
+"""Slow clients cannot hold connections: a header-read timeout on both servers, a body-read
+timeout and an idle timeout on the api's keep-alive connections (the notifier takes no
+body, and its sessions answer pings instead)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import time
 
 from tests.e2e.harness import Platform
 from tests.integration.hostile.conftest import (
+    BODY_TIMEOUT_SECONDS,
     HEADER_TIMEOUT_SECONDS,
     IDLE_TIMEOUT_SECONDS,
     Watch,
 )
+from tests.integration.hostile.tokens import signed
 
 TRICKLERS_PER_SERVER = 150  # 300 in all, as in the issue
 TRICKLE_EVERY_SECONDS = 0.5
@@ -76,3 +79,37 @@ async def test_an_idle_keep_alive_connection_is_closed_by_the_api(
             pass  # the body, then EOF once idle
     assert time.monotonic() - answered >= IDLE_TIMEOUT_SECONDS - 0.1
     writer.close()
+
+
+async def test_a_client_trickling_its_body_is_cut_off_with_408_after_the_body_timeout(
+        platform: Platform, watch: Watch) -> None:
+    body = b'{"name": "Trickle", "slug": "trickle", "admin_email": "a@trickle.test"}'
+    reader, writer = await asyncio.open_connection("127.0.0.1", platform.api_port)
+    # Signed in, so that the handler waits for the body instead of answering 401 at once.
+    writer.write(b"POST /api/v1/tenants HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Authorization: Bearer " + signed().encode() + b"\r\n"
+                 b"Content-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body))
+    started, sent, answer = time.monotonic(), 0, b""
+    try:
+        while time.monotonic() - started < BODY_TIMEOUT_SECONDS + 2 * MARGIN_SECONDS:
+            try:
+                async with asyncio.timeout(TRICKLE_EVERY_SECONDS):
+                    chunk = await reader.read(65536)  # keeps what came if the timeout hits
+            except TimeoutError:
+                writer.write(body[sent:sent + 1])  # one byte at a time, never all in time
+                sent += 1
+                continue
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break  # EOF: cut off
+            answer += chunk
+        elapsed = time.monotonic() - started
+    finally:
+        writer.close()
+    assert sent < len(body), "the whole body went out before the timeout"
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert b"application/problem+json" in answer, answer
+    assert BODY_TIMEOUT_SECONDS - 0.1 <= elapsed <= BODY_TIMEOUT_SECONDS + MARGIN_SECONDS
+    watch.assert_clean_and_serving()

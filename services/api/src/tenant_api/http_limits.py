@@ -1,9 +1,9 @@
-"""uvicorn's httptools protocol with a header-size limit and a header-read timeout.
+"""uvicorn's httptools protocol with a header-size limit and header- and body-read timeouts.
 
-uvicorn has neither for httptools (its keep-alive timer only runs between
+uvicorn has none of them for httptools (its keep-alive timer only runs between
 requests, and any byte cancels it), so a client could hold a connection for
-ever by trickling header lines, or send headers of any size. Both limits are
-tenant_contracts.http_limits, shared with the notifier.
+ever by trickling header lines or body bytes, or send headers of any size. The
+limits are tenant_contracts.http_limits, shared with the notifier.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
             self._head_bytes = 0  # raw bytes received while reading a head
             self._parsed_bytes = 0  # the current head's line and headers, as parsed
             self._head_timer: asyncio.TimerHandle | None = None
+            self._body_timer: asyncio.TimerHandle | None = None
             self._refusal: bytes | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -47,6 +48,7 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._cancel_head_timer()
+            self._cancel_body_timer()
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
@@ -85,6 +87,12 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
             self._head_bytes = 0
             self._cancel_head_timer()
             super().on_headers_complete()
+            # Until on_message_complete, which for a request without a body follows at once.
+            self._body_timer = self.loop.call_later(limits.body_timeout, self._body_late)
+
+        def on_message_complete(self) -> None:
+            self._cancel_body_timer()
+            super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:
             # uvicorn answers every parser error here; a limit we hit answers its own status.
@@ -119,6 +127,25 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
             if self._head_bytes:
                 self.transport.write(_refusal(HTTPStatus.REQUEST_TIMEOUT, (
                     f"the request headers took longer than {limits.header_timeout:g} s")))
+            self.transport.close()
+
+        def _cancel_body_timer(self) -> None:
+            if self._body_timer is not None:
+                self._body_timer.cancel()
+                self._body_timer = None
+
+        def _body_late(self) -> None:
+            self._body_timer = None
+            if self.transport.is_closing():
+                return
+            self.logger.warning("cut off a request body not received within %g s",
+                                limits.body_timeout)
+            # The handler is still waiting for the body, so nothing has been answered
+            # yet: the 408 is the only response. Closing also tells the handler (its
+            # receive() gets http.disconnect), so it ends without a second one.
+            if self.cycle is not None and not self.cycle.response_started:
+                self.transport.write(_refusal(HTTPStatus.REQUEST_TIMEOUT, (
+                    f"the request body took longer than {limits.body_timeout:g} s")))
             self.transport.close()
 
     return GuardedHttpToolsProtocol

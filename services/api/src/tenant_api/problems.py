@@ -66,6 +66,10 @@ UNAVAILABLE = (NotReady, nats.errors.Error, asyncpg.PostgresConnectionError,
 # (overlong forms included) and nesting deeper than its recursion limit.
 UNREADABLE = {UnicodeDecodeError: "the request is not valid UTF-8",
               RecursionError: "the JSON nests too deeply"}
+# Litestar's own 500 when the connection closes before the body has arrived (the
+# client went away, or the body timeout cut it off): the client's doing, not ours, and
+# nobody is left to read the answer. It only tells that by this detail.
+CLIENT_GONE = "client disconnected prematurely"
 
 
 _encoder = msgspec.json.Encoder()
@@ -137,6 +141,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             return problem_response(422, "the request has invalid fields", kind="validation",
                                     errors=errors)
         return problem_response(400, exc.detail, kind="bad-request")
+    if isinstance(exc, HTTPException) and exc.detail == CLIENT_GONE:
+        log.info("client left before its body arrived on %s %s", request.method,
+                 request.url.path)
+        return problem_response(400, "the request body did not arrive", kind="bad-request")
     if isinstance(exc, HTTPException):
         status = exc.status_code if exc.status_code >= 400 else 500
         if status >= 500:
