@@ -7,7 +7,8 @@ path through the contract (7 events: requested, provisioning, 4 x progress,
 active), then runs `tenantctl projections rebuild` exactly as an operator would,
 and beside it, in the same run, the limit: a raw nats-py ordered consumer that
 reads the same stream and decodes each event, with no database. It prints both
-rates and their ratio (goal: rebuild >= 0.9x the raw read).
+rates and their ratio (goal: rebuild >= 0.9x the raw read), for each of --rounds
+pairs, the order alternating.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -99,31 +101,48 @@ def load_average() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tenants", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     with temporary_nats_server("bench-rebuild-nats-") as server:
-        measure(server, args.tenants)
+        measure(server, args.tenants, args.rounds)
 
 
-def measure(server: NatsServer, tenants: int) -> None:
+def rebuild_rate(env: dict[str, str]) -> float:
+    out = subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    print(f"  {out.strip()}", flush=True)
+    found = re.search(r"\(([\d.]+) events/s\)", out)
+    if found is None:
+        raise SystemExit("the rebuild no longer reports its rate")
+    return float(found.group(1))  # its own clock: without the interpreter's start
+
+
+def measure(server: NatsServer, tenants: int, rounds: int) -> None:
     cluster = PostgresCluster.temporary().init().start()
     try:
         events = asyncio.run(append_all(server, tenants))
         asyncio.run(create_database(cluster.url(), "read_model"))
         print(f"{events} events of {tenants} tenants in the stream, 2 cores", flush=True)
         env = {**os.environ, "DATABASE_URL": cluster.url("read_model"), **server.env("api")}
-        for run in (1, 2):
-            print(f"run {run}: ", end="", flush=True)
-            out = subprocess.run([sys.executable, "-m", "tenantctl", "projections", "rebuild"],
-                                 env=env, check=True, capture_output=True, text=True).stdout
-            print(out.strip(), flush=True)
-            found = re.search(r"\(([\d.]+) events/s\)", out)
-            if found is None:
-                raise SystemExit("the rebuild no longer reports its rate")
-            rebuild = float(found.group(1))  # its own clock: without the interpreter's start
-            raw = events / asyncio.run(raw_read(server, events))
+        ratios = []
+        for run in range(1, rounds + 1):
+            # The machine is shared: each round is a pair of adjacent phases, and the
+            # order alternates so that neither always runs second (a load that rises
+            # or falls during the run would favour it).
+            print(f"run {run}:", flush=True)
+            if run % 2:
+                rebuild = rebuild_rate(env)
+                raw = events / asyncio.run(raw_read(server, events))
+            else:
+                raw = events / asyncio.run(raw_read(server, events))
+                rebuild = rebuild_rate(env)
+            ratios.append(rebuild / raw)
+            first = "rebuild" if run % 2 else "raw read"
             print(f"  rebuild {rebuild:,.0f} events/s | raw ordered read + "
-                  f"decode {raw:,.0f} events/s | ratio {rebuild / raw:.2f} (goal >= 0.9) | "
-                  f"{load_average()}", flush=True)
+                  f"decode {raw:,.0f} events/s | ratio {rebuild / raw:.2f} (goal >= 0.9; "
+                  f"{first} first) | {load_average()}", flush=True)
+        print(f"ratios {' '.join(f'{r:.2f}' for r in ratios)}; median "
+              f"{statistics.median(ratios):.2f}", flush=True)
     finally:
         cluster.remove()
 

@@ -37,8 +37,9 @@ OnMessage = Callable[[int, Msg], Awaitable[None]]
 def delivery_sequences(reply: str) -> tuple[int, int]:
     """(stream seq, consumer seq) of a JetStream delivery, from its reply subject.
 
-    The two numbers of nats-py's `msg.metadata`, without the datetime and the three
-    dataclasses it builds per message: a tenth of a replay's time.
+    The two numbers of nats-py's `msg.metadata`, which builds a datetime and two
+    frozen dataclasses per message: about 8 µs here against 1 µs, where nats-py
+    takes about 20 µs to deliver the message at all.
     $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>,
     or since server 2.10 with <domain>.<account hash> after ACK (and more at the end).
     """

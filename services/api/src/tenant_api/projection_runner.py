@@ -26,8 +26,8 @@ class StreamBatches:
 
     def __init__(self, nc: NatsClient, after: int, name: str) -> None:
         # A deque and an Event rather than an asyncio.Queue: a replay puts every
-        # message of the stream through here, and a Queue's put and get cost a tenth
-        # of what reading the message costs.
+        # message of the stream through here, and a Queue's put and get take about
+        # 1 µs a message, five times as long.
         self._messages: deque[StreamMessage | None] = deque()
         self._arrived = asyncio.Event()
         self.feed = OrderedFeed(nc, self._put, position=after, name=name)
