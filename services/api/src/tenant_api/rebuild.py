@@ -77,10 +77,11 @@ async def rebuild(database_url: str, nats: NatsSettings) -> RebuildReport:
 
 def _apply(image: ReadModelImage, applied: int, batch: list[StreamMessage]) -> int:
     """Fold one batch into the image; returns the seq now applied."""
-    fresh = consecutive(batch, applied)
-    if len(fresh) < len(batch):
+    unseen = [m for m in batch if m[0] > applied]  # as apply_batch: a redelivery is a no-op
+    fresh = consecutive(unseen, applied)
+    if len(fresh) < len(unseen):
         # apply_batch would stop at the gap and wait for ever: fail instead.
         raise RebuildGap(f"the stream's feed skipped from seq {applied + len(fresh)} "
-                         f"to {batch[len(fresh)][0]}")
-    image.apply([(seq, decode_message(seq, subject, data)) for seq, subject, data in batch])
-    return batch[-1][0] if batch else applied
+                         f"to {unseen[len(fresh)][0]}")
+    image.apply([(seq, decode_message(seq, subject, data)) for seq, subject, data in fresh])
+    return fresh[-1][0] if fresh else applied
