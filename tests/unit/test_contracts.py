@@ -30,6 +30,7 @@ from tenant_contracts.subjects import (
     append_headers,
     event_subject,
     parse_subject,
+    uuid_text,
 )
 from tenant_contracts.tenant import Status, apply, fold
 
@@ -73,6 +74,12 @@ def test_subjects_follow_the_contract() -> None:
             parse_subject(bad)
     assert "tenants.*.requested" in REQUEST_SUBJECTS
     assert all(t.suffix for t in EVENT_TYPES)
+
+
+def test_uuid_text_is_what_str_writes() -> None:
+    for value in (uuid.UUID(int=0), uuid.UUID(int=2**128 - 1), uuid.uuid1(),
+                  *(uuid.uuid4() for _ in range(200))):
+        assert uuid_text(value) == str(value)
 
 
 def test_append_headers_carry_dedup_and_expected_sequence() -> None:

@@ -15,6 +15,12 @@ def poison_reason(subject: str, event: EventBase, recorded_owner: str | None) ->
     expected = event_subject(event)
     if subject != expected:
         return f"payload of {expected} stored on {subject}"
+    return owner_reason(event, recorded_owner)
+
+
+def owner_reason(event: EventBase, recorded_owner: str | None) -> str | None:
+    """The owner half of poison_reason, for a consumer that has checked the subject
+    already (the projection's fold: formatting the subject again costs a replay)."""
     if recorded_owner is not None and event.owner != recorded_owner:
         return f"owner {event.owner!r} is not the tenant's owner {recorded_owner!r}"
     return None

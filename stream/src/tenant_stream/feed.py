@@ -34,6 +34,22 @@ REOPEN_BACKOFF_CAP_SECONDS = 1.0
 OnMessage = Callable[[int, Msg], Awaitable[None]]
 
 
+def delivery_sequences(reply: str) -> tuple[int, int]:
+    """(stream seq, consumer seq) of a JetStream delivery, from its reply subject.
+
+    The two numbers of nats-py's `msg.metadata`, which builds a datetime and two
+    frozen dataclasses per message: about 8 µs here against 1 µs, where nats-py
+    takes about 20 µs to deliver the message at all.
+    $JS.ACK.<stream>.<consumer>.<delivered>.<stream seq>.<consumer seq>.<ts>.<pending>,
+    or since server 2.10 with <domain>.<account hash> after ACK (and more at the end).
+    """
+    tokens = reply.split(".")
+    if len(tokens) < 9 or tokens[0] != "$JS" or tokens[1] != "ACK":
+        raise ValueError(f"not a JetStream delivery: {reply!r}")
+    stream_seq = 5 if len(tokens) == 9 else 7
+    return int(tokens[stream_seq]), int(tokens[stream_seq + 1])
+
+
 class OrderedFeed:
     """Calls `on_message(seq, msg)` for every message after `position`, once and in
     stream order, for as long as it runs."""
@@ -160,16 +176,15 @@ class OrderedFeed:
             if last_consumer is not None and int(last_consumer) != self._next_consumer_seq - 1:
                 self.restart(f"{self._name}: heartbeat says a message was missed")
             return
-        meta = msg.metadata
-        if meta.sequence.consumer != self._next_consumer_seq:
+        seq, delivery = delivery_sequences(msg.reply)
+        if delivery != self._next_consumer_seq:
             # A message was lost between server and us: start again right after the
             # last one handled, so the handler sees each message once and in order.
             self.restart(f"{self._name}: expected delivery {self._next_consumer_seq}, "
-                         f"got {meta.sequence.consumer}")
+                         f"got {delivery}")
             self._generation += 1  # ignore the rest of this consumer's deliveries
             return
         self._next_consumer_seq += 1
-        seq = meta.sequence.stream
         if seq <= self.position:
             return  # already handled before a re-open
         self.position = seq

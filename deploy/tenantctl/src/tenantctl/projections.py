@@ -25,7 +25,8 @@ def run_rebuild(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     print(f"rebuilt the read model from seq 1: {report.events} events, {report.tenants} "
-          f"tenants in {report.seconds:.2f} s ({report.rate:.0f} events/s)", flush=True)
+          f"tenants in {report.seconds:.2f} s ({report.rate:.0f} events/s), "
+          f"{report.cpu_seconds:.2f} s of CPU in this process", flush=True)
     return 0
 
 

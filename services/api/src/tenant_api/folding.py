@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tenant_contracts.events import EventBase, TenantDeleted, TenantRequested
-from tenant_contracts.poison import poison_reason
-from tenant_contracts.subjects import event_subject
+from tenant_contracts.poison import owner_reason
 from tenant_contracts.tenant import NotRequested, Tenant, apply
 
 log = logging.getLogger(__name__)
@@ -42,7 +41,8 @@ def fold_batch(
             continue
         # The owner is the first TenantRequested's: an event claiming another owner is
         # poison, or an allowed appender could move a tenant into someone else's list.
-        reason = poison_reason(event_subject(event), event, before.owner if before else None)
+        # (Its subject was checked as it was decoded: projection.decode_message.)
+        reason = owner_reason(event, before.owner if before else None)
         if reason is not None:
             log.warning("skipping poison event at seq %d: %s", seq, reason)
             changes.ignored += 1

@@ -26,7 +26,8 @@ class OutOfStep(Exception):
         self.applied_seq = applied_seq
 
 
-def _decode(seq: int, subject: str, data: bytes) -> EventBase | None:
+def decode_message(seq: int, subject: str, data: bytes) -> EventBase | None:
+    """The event, or None for poison (the live projection and the rebuild alike)."""
     try:
         event = decode_event(data)
     except UndecodableEvent as exc:
@@ -42,7 +43,7 @@ def _decode(seq: int, subject: str, data: bytes) -> EventBase | None:
     return event
 
 
-def _consecutive(messages: list[StreamMessage], applied: int) -> list[StreamMessage]:
+def consecutive(messages: list[StreamMessage], applied: int) -> list[StreamMessage]:
     """The messages up to the first gap.
 
     Every message of the stream belongs to the projection and none is ever deleted,
@@ -63,10 +64,10 @@ async def apply_batch(conn: asyncpg.Connection, messages: Sequence[StreamMessage
     """
     async with conn.transaction():
         applied = await read_model.applied_seq(conn, for_update=True)
-        fresh = _consecutive([m for m in messages if m[0] > applied], applied)
+        fresh = consecutive([m for m in messages if m[0] > applied], applied)
         if not fresh:
             return applied
-        events = [(seq, _decode(seq, subject, data)) for seq, subject, data in fresh]
+        events = [(seq, decode_message(seq, subject, data)) for seq, subject, data in fresh]
         ids = list({e.tenant_id for _, e in events if e is not None})
         # Only rows that exist are locked; a create handler claims its slug before it
         # inserts a brand-new row, so it never waits for us while we wait for it.

@@ -49,6 +49,18 @@ async def upsert(conn: asyncpg.Connection, tenants: Iterable[Tenant]) -> None:
         await conn.executemany(_UPSERT, rows)
 
 
+async def fill_empty(conn: asyncpg.Connection, tenants: Iterable[Tenant],
+                     slugs: Iterable[tuple[str, uuid.UUID]]) -> None:
+    """COPY rows and slug claims into tables that are empty (a rebuild's new ones):
+    one round trip each instead of a statement per row."""
+    # astuple: a tenth of row()'s cost, and the columns are the fields in order; the
+    # COPY encoder takes the Status (a str) as it is.
+    await conn.copy_records_to_table("tenants", records=map(msgspec.structs.astuple, tenants),
+                                     columns=COLUMNS)
+    await conn.copy_records_to_table("slug_claims", records=slugs,
+                                     columns=("slug", "tenant_id"))
+
+
 async def get(conn: asyncpg.Connection, tenant_id: uuid.UUID) -> Tenant | None:
     record = await conn.fetchrow(f"{_SELECT} WHERE id = $1", tenant_id)
     return to_tenant(record) if record else None
