@@ -60,6 +60,7 @@ WORKLOADS = {  # name: (sessions, events, events per second; 0 = flat out)
 class Result:
     sessions: int
     open_seconds: float
+    open_cpu_us: float  # the server's CPU per session opened: less noisy than the time
     idle_kib: float
     frames: int
     expected: int
@@ -70,7 +71,8 @@ class Result:
     load: str
 
     def line(self, name: str) -> str:
-        return (f"{name:<11} opened {self.sessions} in {self.open_seconds:5.2f} s | "
+        return (f"{name:<11} opened {self.sessions} in {self.open_seconds:5.2f} s "
+                f"({self.open_cpu_us:4.0f} us CPU each) | "
                 f"{self.idle_kib:5.1f} KiB/idle session | {self.frames}/{self.expected} frames "
                 f"{self.frames_per_second:8,.0f}/s | CPU {self.cpu_us_per_frame:5.1f} us/frame | "
                 f"p50 {self.p50_ms:7.1f} ms p99 {self.p99_ms:7.1f} ms | {self.load}")
@@ -130,8 +132,9 @@ class Fanout:
         return tabs
 
     async def measure(self, pid: int, client: Client, sessions: int, events: int,
-                      rate: float, base_rss: int) -> Result:
+                      rate: float, base_rss: int, base_cpu: float) -> Result:
         open_seconds = client.opened_seconds()
+        open_cpu_us = (cpu_seconds(pid) - base_cpu) / sessions * 1e6
         await asyncio.sleep(1.0)  # idle sessions, then measure memory
         idle_kib = (rss_bytes(pid) - base_rss) / sessions / 1024
         tabs = self.tabs(sessions)
@@ -175,9 +178,9 @@ class Fanout:
         cpu = cpu_seconds(pid) - cpu_started
         frames = int(report["frames"])
         seconds = max(1e-9, (report["last_at_ns"] - started_ns) / 1e9)
-        return Result(sessions, open_seconds, idle_kib, frames, expected, frames / seconds,
-                      cpu / max(1, frames) * 1e6, report["p50_ms"], report["p99_ms"],
-                      load_average())
+        return Result(sessions, open_seconds, open_cpu_us, idle_kib, frames, expected,
+                      frames / seconds, cpu / max(1, frames) * 1e6, report["p50_ms"],
+                      report["p99_ms"], load_average())
 
     def headers(self, event: TenantProgress | TenantRequested, last: int,
                 owner: str) -> dict[str, str]:
@@ -219,9 +222,11 @@ class Fanout:
             pid = server.process.pid
             pin(pid, SERVER_CORE)
             await asyncio.sleep(0.5)  # let the freshly started process settle
+            base_rss, base_cpu = rss_bytes(pid), cpu_seconds(pid)
             client = Client(self.notifier_sessions(port, sessions))
             try:
-                return await self.measure(pid, client, sessions, events, rate, rss_bytes(pid))
+                return await self.measure(pid, client, sessions, events, rate, base_rss,
+                                          base_cpu)
             finally:
                 client.close()
         finally:
@@ -255,10 +260,11 @@ class Fanout:
             wait_http_ok(f"http://127.0.0.1:{port}/health", 30)
             pin(proc.pid, SERVER_CORE)
             await asyncio.sleep(0.5)
+            base_rss, base_cpu = rss_bytes(proc.pid), cpu_seconds(proc.pid)
             client = Client(self.centrifugo_sessions(port, sessions))
             try:
-                return await self.measure(proc.pid, client, sessions, events, rate,
-                                          rss_bytes(proc.pid))
+                return await self.measure(proc.pid, client, sessions, events, rate, base_rss,
+                                          base_cpu)
             finally:
                 client.close()
         finally:
@@ -280,7 +286,8 @@ def ratios(ours: Result, peer: Result) -> str:
             f"{r(ours.cpu_us_per_frame, peer.cpu_us_per_frame)} (goal <= 1) | frames/s "
             f"{r(ours.frames_per_second, peer.frames_per_second)} | p50 "
             f"{r(ours.p50_ms, peer.p50_ms)} | open time {r(ours.open_seconds, peer.open_seconds)}"
-            f" (goal <= 1) | memory per idle session {r(ours.idle_kib, peer.idle_kib)}")
+            f" (goal <= 1), CPU per open {r(ours.open_cpu_us, peer.open_cpu_us)}"
+            f" | memory per idle session {r(ours.idle_kib, peer.idle_kib)}")
 
 
 async def run(args: argparse.Namespace, server: NatsServer) -> None:

@@ -104,3 +104,14 @@ def test_an_events_frame_holds_the_event_frames_as_they_are() -> None:
     frames = [event_frame(4, b'{"a":1}'), event_frame(5, b'{"b":2}', "0" * 31 + "1")]
     assert json.loads(events_frame(frames)) == {
         "type": "events", "items": [json.loads(frame) for frame in frames]}
+
+
+def test_the_same_path_is_parsed_once_and_the_header_token_still_counts() -> None:
+    path = f"/ws?batch=1&after=7&n={uuid.uuid4().hex}"
+    first = parse_connect(path, {})
+    assert parse_connect(path, {}) is first  # every tab of a user asks for the same path
+    with_header = parse_connect(path, {"Authorization": "Bearer tok"})
+    assert with_header == ConnectParams(token="tok", after=7, batch=True)
+    assert parse_connect(path, {}).token is None  # the header's token was not cached
+    with pytest.raises(BadConnect):
+        parse_connect(f"/ws?after=x{uuid.uuid4().hex}", {})

@@ -1,26 +1,34 @@
 """One WebSocket session: authenticate, welcome, replay, then live, until it closes.
 
-Each session runs three small tasks beside the handler: the writer (replay,
-then its live queue), the reader (client frames are only checked, never acted
-on) and the heartbeat. Whichever decides the session is over calls
-`Session.request_close`; the handler then closes the socket with that code.
+The handler's own task is the only one a live session has: it reads client
+frames (only checked, never acted on). Live frames are written from one flush
+per loop turn for every session that got some, straight to the transport; a
+writer task exists only while a session replays or waits for its write buffer
+to drain. Pings come from the shared keepalive (keepalive.py). Whatever decides
+the session is over calls `Session.request_close`; a close task then closes the
+socket with that code, which ends the handler's read. Four tasks per session
+(writer, reader, heartbeat, close watcher) used to cost more CPU to open 10,000
+sessions than the handshake did, and most of their memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
-from tenant_notifier.auth import InvalidToken, TokenVerifier
+from tenant_contracts.access import Principal
+from tenant_notifier.auth import InvalidToken
 from tenant_notifier.hub import Hub, Session
+from tenant_notifier.keepalive import Keepalive, PingedConnection
 from tenant_notifier.protocol import (
     CLOSE_AFTER_BEYOND_HEAD,
     CLOSE_BAD_REQUEST,
@@ -30,14 +38,15 @@ from tenant_notifier.protocol import (
     BadConnect,
     beyond_head_reason,
     close_reason,
-    events_frame,
     judge_client_frame,
     parse_connect,
+    text_wire,
     welcome_frame,
 )
 from tenant_notifier.settings import Settings
 from tenant_notifier.shared_call import SharedCall
 from tenant_notifier.stream import StreamReplay
+from tenant_notifier.wire import WireFrames
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +55,40 @@ HEAD_LOOKUP_SECONDS = 2.0  # how long a connect may wait to learn the stream's h
 MAX_BATCH = 256  # frames per pass of the writer: bounds one message (or one write)
 
 
+class Verifier(Protocol):
+    async def verify(self, token: str | None) -> Principal: ...
+
+
 @dataclass
 class Sessions:
     settings: Settings
     hub: Hub
-    verifier: TokenVerifier
+    verifier: Verifier
     open_replay: Callable[[int], Awaitable[StreamReplay]]
     refresh_stream_head: Callable[[], Awaitable[None]]
     open: set[Session] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.refresh_stream_head = SharedCall(self.refresh_stream_head)
+        self.keepalive = Keepalive(self.settings.ping_interval)
+        self.wire = WireFrames()
+        self._to_flush: list[_Run] = []
+
+    def flush_soon(self, run: _Run) -> None:
+        """One callback per loop turn flushes every session the feed queued frames for
+        in that turn, instead of one scheduled callback per session per event."""
+        if not self._to_flush:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._to_flush.append(run)
+
+    def _flush(self) -> None:
+        runs, self._to_flush = self._to_flush, []
+        for run in runs:
+            run.flush()
 
     async def handle(self, conn: ServerConnection) -> None:
         assert conn.request is not None  # the handler only runs after a handshake
+        assert isinstance(conn, PingedConnection)  # serve(create_connection=...)
         try:
             params = parse_connect(conn.request.path, conn.request.headers)
             principal = await self.verifier.verify(params.token)
@@ -74,7 +103,7 @@ class Sessions:
             if refusal is not None:
                 await conn.close(*refusal)
                 return
-        session = Session(uuid.uuid4().hex, principal, self.settings.session_buffer,
+        session = Session(secrets.token_hex(16), principal, self.settings.session_buffer,
                           params.tenants)
         self.open.add(session)
         try:
@@ -109,38 +138,73 @@ class Sessions:
 
 
 class _Run:
-    def __init__(self, conn: ServerConnection, session: Session, sessions: Sessions,
+    def __init__(self, conn: PingedConnection, session: Session, sessions: Sessions,
                  batch: bool = False) -> None:
         self.conn, self.session, self.sessions = conn, session, sessions
         self.batch = batch
         self.hub, self.stats = sessions.hub, sessions.hub.stats
-        self.wake = asyncio.Event()
-        self.closing = asyncio.Event()
-        self.writer_idle = False  # the writer task waits for `wake`, nothing in flight
+        self.writer: asyncio.Task[None] | None = None  # replaying, or waiting for a drain
+        self.closer: asyncio.Task[None] | None = None
         self.flush_scheduled = False
         session.on_frame = self._frame_queued
-        session.on_close = self.closing.set
+        session.on_close = self._close_requested
 
     async def run(self, after: int | None) -> None:
         session, conn = self.session, self.conn
         start = after if after is not None else await self._now()
+        welcome = welcome_frame(session.session_id, session.principal.sub, after)
         try:
-            await conn.send(welcome_frame(session.session_id, session.principal.sub, after),
-                            text=True)
+            if conn.protocol.state is State.OPEN and not conn.paused:
+                conn.transport.write(text_wire(welcome))  # no task switch
+            else:
+                await conn.send(welcome, text=True)
         except ConnectionClosed:
+            if self.closer is not None:
+                await self.closer  # a close requested meanwhile (a restart's 1012)
             return
         expiry = self._close_at_expiry()
-        tasks = [asyncio.create_task(coro) for coro in
-                 (self._write(start), self._read(), self._heartbeat(), self.closing.wait())]
+        keepalive = self.sessions.keepalive
+        slot = keepalive.add(self)
         try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            self._start(start)
+            await self._read()
         finally:
             if expiry is not None:
                 expiry.cancel()
-            self.hub.unregister(session)  # before any await: no more frames queued
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            keepalive.discard(self, slot)
+            self.hub.unregister(session)
+            self._stop_writer()
+        if self.closer is not None:
+            await self.closer
+        else:
+            await self._close()  # the peer went away: completes at once
+
+    def _start(self, after: int) -> None:
+        """Live at once when the window holds everything after `after` (every session
+        that connects without `after` does); else a writer task replays first."""
+        window = self.hub.window
+        if window.covers(after):
+            frames, cursor, at_head = window.scan(after, self.session.wants,
+                                                  self.session.capacity)
+            if at_head:
+                self.hub.go_live(self.session, cursor, frames)  # no await since the scan
+                return
+        self.writer = asyncio.create_task(self._write(after))
+
+    def _stop_writer(self) -> None:
+        if self.writer is not None:
+            self.writer.cancel()
+            self.writer = None
+
+    def _close_requested(self) -> None:
+        self.hub.unregister(self.session)  # at once: no more frames queued
+        if self.closer is None:
+            self.closer = asyncio.create_task(self._close())
+
+    async def _close(self) -> None:
+        """Close with the session's code; the handler's read then ends."""
+        session, conn = self.session, self.conn
+        self._stop_writer()
         if session.close_code == DEAD:
             conn.transport.abort()
             return
@@ -151,7 +215,7 @@ class _Run:
                 if session.close_code is not None:
                     await conn.close(session.close_code, session.close_reason)
                 else:
-                    await conn.close()  # the peer went away: completes at once
+                    await conn.close()
         except TimeoutError:
             conn.transport.abort()
 
@@ -172,44 +236,32 @@ class _Run:
             log.warning("stream head unknown (%s): live from the hub's head", exc)
         return self.hub.live_from()
 
-    async def _write(self, after: int) -> None:
-        try:
-            await self._catch_up(after)
-            while True:
-                self.writer_idle = True
-                try:
-                    await self.wake.wait()
-                finally:
-                    self.writer_idle = False
-                self.wake.clear()  # before draining: a frame queued meanwhile sets it again
-                queue = self.session.queue
-                while queue:
-                    frames = [queue.popleft() for _ in range(min(len(queue), MAX_BATCH))]
-                    await self._send(frames)
-        except ConnectionClosed:
-            return
-        except Exception:
-            log.exception("session %s failed", self.session.session_id)
-            self.session.request_close(CLOSE_INTERNAL_ERROR,
-                                       "server error: reconnect with after=<last seq>")
+    def keepalive(self, ping: bytes, payload: bytes) -> None:
+        conn = self.conn
+        if conn.awaited_pong is not None:
+            self.session.request_close(DEAD, "no pong")
+        elif conn.protocol.state is State.OPEN:
+            # Behind whatever the write buffer holds: a client that stopped reading
+            # does not answer in time either.
+            conn.awaited_pong = payload
+            conn.transport.write(ping)
 
     def _frame_queued(self) -> None:
-        """The hub queued a live frame. One flush per session per turn of the event loop
-        writes whatever the feed queued in that turn: no task switch per frame per
-        session, which was most of the fan-out's cost."""
+        """The hub queued a live frame: written with everything else queued this turn."""
         if not self.flush_scheduled:
             self.flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
+            self.sessions.flush_soon(self)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         self.flush_scheduled = False
         queue, conn = self.session.queue, self.conn
-        if not queue:
+        if not queue or self.writer is not None:
+            return  # the writer task sends what is queued once it gets to it
+        if conn.protocol.state is not State.OPEN:
+            queue.clear()  # closing: nothing more reaches the client
             return
-        if not self.writer_idle or conn.paused or conn.protocol.state is not State.OPEN:
-            # Backpressure, a catch-up still under way, or a closing connection: the
-            # writer task handles it (it waits for the buffer to drain, or ends).
-            self.wake.set()
+        if conn.paused:  # backpressure: a task waits for the buffer to drain
+            self.writer = asyncio.create_task(self._write(None))
             return
         try:
             while queue:
@@ -221,37 +273,44 @@ class _Run:
                                        "server error: reconnect with after=<last seq>")
 
     def _write_now(self, frames: list[bytes]) -> None:
-        """Frames to the transport at once (the caller checked it is open and not paused:
-        its buffer then absorbs them; past the high-water mark the writer task takes over)."""
-        protocol = self.conn.protocol
-        if self.batch and len(frames) > 1:
-            protocol.send_text(events_frame(frames))
+        """Frames to the transport at once, framed once for every session (wire.py).
+        The caller checked the connection is open and not paused: its buffer absorbs
+        them; past the high-water mark the writer task takes over. Bypassing
+        `send_text` is safe: no compression, and this server never fragments."""
+        wire = self.sessions.wire
+        if len(frames) == 1:
+            data = wire.one(frames[0])
+        elif self.batch:
+            data = wire.batch(frames)
         else:
-            for frame in frames:
-                protocol.send_text(frame)
-        # Synchronous since send_text: nothing else was queued, and nothing is a close.
-        self.conn.transport.write(b"".join(protocol.data_to_send()))
+            data = b"".join(map(wire.one, frames))
+        self.conn.transport.write(data)
         self.stats.frames_sent += len(frames)
+
+    async def _write(self, after: int | None) -> None:
+        """Replays from `after` (None: nothing to replay), then sends whatever is queued,
+        waiting for the buffer to drain after each pass; ends once the queue is empty."""
+        try:
+            if after is not None:
+                await self._catch_up(after)
+            queue = self.session.queue
+            while queue:
+                frames = [queue.popleft() for _ in range(min(len(queue), MAX_BATCH))]
+                await self._send(frames)
+        except ConnectionClosed:
+            return
+        except Exception:
+            log.exception("session %s failed", self.session.session_id)
+            self.session.request_close(CLOSE_INTERNAL_ERROR,
+                                       "server error: reconnect with after=<last seq>")
+        finally:
+            if self.writer is asyncio.current_task():
+                self.writer = None  # with no await since the queue was found empty
 
     async def _send(self, frames: list[bytes]) -> None:
-        """Every frame waiting, in one pass: this is the hot path of the fan-out.
-
-        One frame: one message, as always. Several: one `events` message when the
-        client asked for batches, else one WebSocket frame each, all of them passed to
-        the transport in one write (one syscall, one send context, instead of one of
-        each per frame)."""
-        conn = self.conn
-        if len(frames) == 1:
-            await conn.send(frames[0], text=True)
-        elif self.batch:
-            await conn.send(events_frame(frames), text=True)
-        else:
-            async with conn.send_context():  # checks the state; drains on exit
-                protocol = conn.protocol
-                for frame in frames:
-                    protocol.send_text(frame)
-                conn.transport.write(b"".join(protocol.data_to_send()))
-        self.stats.frames_sent += len(frames)
+        """Every frame waiting, in one write, then a wait for the buffer to drain."""
+        async with self.conn.send_context():  # checks the state; drains on exit
+            self._write_now(frames)
 
     async def _catch_up(self, after: int) -> None:
         """Send what the session missed, then go live with no gap and no duplicate."""
@@ -290,19 +349,3 @@ class _Run:
                     return
         except ConnectionClosed:
             return  # includes frames over the size limit: the library closed with 1009
-
-    async def _heartbeat(self) -> None:
-        interval = self.sessions.settings.ping_interval
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                # The ping itself may wait behind a full write buffer: that counts too.
-                async with asyncio.timeout(interval):
-                    pong = await self.conn.ping()
-                    await pong
-            except TimeoutError:
-                self.session.request_close(DEAD, "no pong")
-                return
-            except ConnectionClosed:
-                return
-

@@ -1,11 +1,16 @@
-"""The plain HTTP routes beside the socket: /healthz, /readyz, /metrics; 404 otherwise."""
+"""The plain HTTP routes beside the socket: /healthz, /readyz, /metrics; 404 otherwise.
+
+A plain function, not a coroutine: `websockets` awaits what it returns only when
+that is awaitable, so the /ws path (every session's handshake) creates and awaits
+no coroutine here; only /metrics, which asks NATS, returns one."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
+from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -15,13 +20,17 @@ from websockets.http11 import Request, Response
 
 WS_PATH = "/ws"
 
+# None: go on with the handshake; a coroutine is awaited by `websockets`.
+RequestAnswer = Response | None | Coroutine[Any, Any, Response]
+ProcessRequest = Callable[[ServerConnection, Request], RequestAnswer]
+
 
 def http_routes(
     render_metrics: Callable[[], bytes],
     refresh_lag: Callable[[], Awaitable[None]],
     not_ready: Callable[[], str | None],
-) -> Callable[[ServerConnection, Request], Awaitable[Response | None]]:
-    async def process_request(conn: ServerConnection, request: Request) -> Response | None:
+) -> ProcessRequest:
+    def process_request(conn: ServerConnection, request: Request) -> RequestAnswer:
         path = urlsplit(request.path).path
         if path == WS_PATH:
             return None  # go on with the WebSocket handshake
@@ -33,14 +42,17 @@ def http_routes(
                 return conn.respond(HTTPStatus.OK, "ready\n")
             return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {problem}\n")
         if path == "/metrics":
-            # The lag is only as fresh as the stream head we know: ask, but never hang a scrape.
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(1.0):
-                    await refresh_lag()
-            body = render_metrics()
-            headers = Headers({"Content-Type": CONTENT_TYPE_LATEST,
-                               "Content-Length": str(len(body)), "Connection": "close"})
-            return Response(HTTPStatus.OK, HTTPStatus.OK.phrase, headers, body)
+            return metrics()
         return conn.respond(HTTPStatus.NOT_FOUND, "not found\n")
+
+    async def metrics() -> Response:
+        # The lag is only as fresh as the stream head we know: ask, but never hang a scrape.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1.0):
+                await refresh_lag()
+        body = render_metrics()
+        headers = Headers({"Content-Type": CONTENT_TYPE_LATEST,
+                           "Content-Length": str(len(body)), "Connection": "close"})
+        return Response(HTTPStatus.OK, HTTPStatus.OK.phrase, headers, body)
 
     return process_request

@@ -6,15 +6,13 @@ this adds the limit on the whole head, before the handshake goes any further.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 
 from websockets.asyncio.server import ServerConnection
-from websockets.http11 import Request, Response
+from websockets.http11 import Request
 
 from tenant_contracts.http_limits import HttpLimits
-
-ProcessRequest = Callable[[ServerConnection, Request], Awaitable[Response | None]]
+from tenant_notifier.http import ProcessRequest, RequestAnswer
 
 
 def head_bytes(request: Request) -> int:
@@ -25,11 +23,11 @@ def head_bytes(request: Request) -> int:
 
 
 def limit_request_head(process_request: ProcessRequest, limits: HttpLimits) -> ProcessRequest:
-    async def guarded(conn: ServerConnection, request: Request) -> Response | None:
+    def guarded(conn: ServerConnection, request: Request) -> RequestAnswer:
         if head_bytes(request) > limits.max_header_bytes:
             return conn.respond(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                                 f"the request head may take at most "
                                 f"{limits.max_header_bytes} bytes\n")
-        return await process_request(conn, request)
+        return process_request(conn, request)
 
     return guarded

@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+import msgspec
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -26,6 +27,23 @@ from tenant_stream.feed import OrderedFeed
 log = logging.getLogger(__name__)
 
 YIELD_EVERY = 64
+HEAD_TIMEOUT_SECONDS = 5.0  # nats-py's default for JetStream API requests
+
+
+class HeadUnknown(Exception):
+    pass
+
+
+class _StreamState(msgspec.Struct):
+    last_seq: int
+
+
+class _StreamInfoReply(msgspec.Struct):
+    state: _StreamState | None = None
+    error: dict[str, object] | None = None
+
+
+_stream_info_decoder = msgspec.json.Decoder(_StreamInfoReply)
 
 
 class StreamFeed:
@@ -90,8 +108,17 @@ class StreamFeed:
         await asyncio.shield(self._head_lookup)
 
     async def _lookup_head(self) -> None:
-        state = (await self._nc.jetstream().stream_info(STREAM_NAME)).state
-        self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq, state.last_seq)
+        # The JetStream API request itself, decoding only the last seq: nats-py's
+        # stream_info builds the whole StreamInfo (config, cluster, ...) with the
+        # stdlib's json, most of what a lookup cost; thousands of connects make one
+        # lookup per round (SharedCall).
+        msg = await self._nc.request(f"$JS.API.STREAM.INFO.{STREAM_NAME}", b"",
+                                     timeout=HEAD_TIMEOUT_SECONDS)
+        reply = _stream_info_decoder.decode(msg.data)
+        if reply.state is None:
+            raise HeadUnknown(f"stream info refused: {reply.error}")
+        self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq,
+                                             reply.state.last_seq)
 
     async def stop(self) -> None:
         await self.feed.stop()
