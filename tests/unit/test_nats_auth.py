@@ -70,7 +70,7 @@ def test_nats_creds_prints_the_cli_options(tmp_path: Path,
     printed = capsys.readouterr().out.split()
     assert printed == cli_options(tmp_path, "operator") == [
         "--server", "tls://127.0.0.1:4999", "--user", "operator",
-        "--password", credentials.password("operator"), "--tlsca", "/data/ca.pem"]
+        f"--password={credentials.password('operator')}", "--tlsca", "/data/ca.pem"]
 
 
 def test_nats_creds_without_a_data_dir_says_what_to_do(

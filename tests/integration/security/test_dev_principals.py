@@ -10,7 +10,12 @@ import sys
 from pathlib import Path
 
 from tenantctl.nats_auth import CREDENTIALS_FILE
-from tests.e2e.test_tenantctl_dev import _processes_mentioning, dev_run, read_until_ready
+from tests.e2e.test_tenantctl_dev import (
+    DevRun,
+    _processes_mentioning,
+    dev_run,
+    read_until_ready,
+)
 from tests.integration.security.support import run_cli
 
 __all__ = ["dev_run"]  # the fixture, shared with the e2e test of `tenantctl dev`
@@ -25,9 +30,8 @@ def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
 
 
-def test_dev_gives_each_service_its_own_principal(dev_run) -> None:  # type: ignore[no-untyped-def]
-    process, ports, lines = dev_run
-    data_dir = Path(process.args[process.args.index("--data-dir") + 1])
+def test_dev_gives_each_service_its_own_principal(dev_run: DevRun) -> None:
+    process, ports, lines, data_dir = dev_run
     read_until_ready(process, lines)
 
     credentials = data_dir / CREDENTIALS_FILE
@@ -49,7 +53,7 @@ def test_dev_gives_each_service_its_own_principal(dev_run) -> None:  # type: ign
                             "--data-dir", str(data_dir)],
                            capture_output=True, text=True, check=True).stdout.split()
     assert creds == ["--server", f"nats://127.0.0.1:{ports['nats']}", "--user", "operator",
-                     "--password", passwords["operator"]]
+                     f"--password={passwords['operator']}"]
     info = run_cli(creds, "stream", "info", "TENANTS")
     assert info.returncode == 0 and "tenants.>" in info.stdout, info.stdout + info.stderr
     edit = run_cli(creds, "stream", "edit", "TENANTS", "--max-msgs", "1", "-f")

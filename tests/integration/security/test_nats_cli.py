@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 from tenant_contracts.subjects import STREAM_NAME
-from tenantctl.nats_auth import PROVISIONER_CONSUMER
+from tenantctl.nats_auth import PROVISIONER_CONSUMER, NatsCredentials, cli_connection_options
 from tenantctl.nats_server import NatsServer
 from tests.integration.security.conftest import cli_as
 from tests.integration.security.support import Principal, fresh_subject, run_cli, stored_on
@@ -80,3 +81,17 @@ async def test_admin_manages_consumers(guarded_stream: NatsServer) -> None:
     assert code == 0, output
     code, output = await cli(guarded_stream, "admin", "consumer", "rm", STREAM_NAME, name, "-f")
     assert code == 0, output
+
+
+def test_a_password_that_begins_with_a_dash_still_works_on_the_cli(tmp_path: Path) -> None:
+    """Generated passwords are base64url, so one in 64 begins with "-": what
+    `tenantctl nats-creds` prints must not let the CLI read it as a flag."""
+    generated = NatsCredentials.generate()
+    credentials = NatsCredentials({**generated.passwords,
+                                   "operator": "-" + generated.password("operator")})
+    server = NatsServer(store_dir=tmp_path, auth=credentials).start()
+    try:
+        done = run_cli(cli_connection_options(server.url, credentials, "operator"), "rtt")
+    finally:
+        server.stop()
+    assert done.returncode == 0, done.stdout + done.stderr

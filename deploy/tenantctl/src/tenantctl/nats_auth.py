@@ -230,8 +230,10 @@ def cli_options(data_dir: Path, principal: str) -> list[str]:
 
 def cli_connection_options(url: str, credentials: NatsCredentials, principal: str,
                            tls_ca: str | None = None) -> list[str]:
+    # `--password=...` in one word: a generated password may begin with "-" (base64url),
+    # which the CLI would take for a flag of its own.
     options = ["--server", url, "--user", principal,
-               "--password", credentials.password(principal)]
+               f"--password={credentials.password(principal)}"]
     if tls_ca:
         options += ["--tlsca", tls_ca]
     return options
