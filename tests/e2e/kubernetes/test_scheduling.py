@@ -43,9 +43,12 @@ def test_a_fourth_nats_node_finds_no_machine(kube: KubeTestbed, deployed: Deploy
     placed(kube, selector, 3)
     kube.kubectl("-n", NAMESPACE, "scale", "statefulset", "nats", "--replicas", "4")
     try:
-        refusal = wait_for("nats-3 refused by the scheduler", lambda: [
-            e for e in events(kube, "FailedScheduling") if e.startswith("nats-3")])
-        assert "anti-affinity" in refusal[0], refusal
+        # The scheduler may first see the pod before the StatefulSet controller has made
+        # its volume claim ("persistentvolumeclaim ... not found"); then it tries again.
+        wait_for("nats-3 refused by the scheduler for its anti-affinity", lambda: [
+            e for e in events(kube, "FailedScheduling")
+            if e.startswith("nats-3") and "anti-affinity" in e],
+            explain=lambda: events(kube, "FailedScheduling"))
         pod = kube.get("-n", NAMESPACE, "pod", "nats-3")
         assert not pod["spec"].get("nodeName")
     finally:
