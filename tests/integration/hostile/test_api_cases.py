@@ -75,7 +75,8 @@ def test_a_cursor_inside_the_range_is_served(platform: Platform, watch: Watch) -
     assert answer.status == 200, answer.body
 
 
-@pytest.mark.parametrize("limit", ["²", "١٢", "\uff11\uff12", "1" * 5000, "0", "101", "-1", "12a"])
+@pytest.mark.parametrize("limit", ["²", "١٢", "\uff11\uff12", "1" * 5000, "0", "101", "-1", "12a",
+                                   "12.0", "1e1", "+12", " 12", "12_0"])
 def test_limit_takes_ascii_digits_within_1_to_100_only(
         platform: Platform, watch: Watch, limit: str) -> None:
     answer = call(platform, "GET", f"/api/v1/tenants?limit={quote(limit)}", token=signed())

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.exceptions import ValidationException
 from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 
 from tenant_api.commands import TenantCommands
@@ -65,12 +66,13 @@ class TenantController(Controller):
     @get("/", responses=example_spec(200, PAGE, "a page") | problem_specs(400, 401, 422, 503),
          summary="The tenants the caller may see, newest first")
     async def list_tenants(
-        self, principal: Caller, queries: Queries,
+        self, request: Request[Any, Any, Any], principal: Caller, queries: Queries,
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="page size")] = 20,
         cursor: Annotated[str | None, QueryParameter(
             max_length=200, description="next_cursor of the previous page")] = None,
         status: Annotated[Status | None, QueryParameter(description="only this status")] = None,
     ) -> TenantPage:
+        _digits_only(request, "limit")
         return await queries.page(principal, limit=limit, cursor=cursor, status=status)
 
     @get("/{tenant_id:uuid}",
@@ -138,3 +140,14 @@ class TenantController(Controller):
                                        outgoing_trace(request.headers, "TenantCancelRequested"),
                                        idempotency_key)
         return _accepted(tenant)
+
+
+def _digits_only(request: Request[Any, Any, Any], name: str) -> None:
+    """Litestar converts query integers leniently ("12.0", "1e1" and "+12" become 12 and
+    10): an integer parameter here is ASCII digits and nothing else, as documented."""
+    raw = request.query_params.get(name)
+    if raw is not None and not (raw.isascii() and raw.isdigit()):
+        raise ValidationException(
+            detail=f"Validation failed for {request.method} {request.url.path}",
+            extra=[{"key": name, "message": "Expected an integer of ASCII digits",
+                    "source": "query"}])
