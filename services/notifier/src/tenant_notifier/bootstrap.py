@@ -8,17 +8,15 @@ import logging
 import signal
 
 import uvloop
-from websockets.asyncio.server import serve
 
 from tenant_notifier.auth import TokenVerifier, VerifiedTokens
 from tenant_notifier.connection import Sessions
 from tenant_notifier.http import http_routes
-from tenant_notifier.http_limits import limit_request_head
 from tenant_notifier.hub import Stats
-from tenant_notifier.keepalive import PingedConnection
 from tenant_notifier.metrics import Metrics
 from tenant_notifier.presence import answer_presence
-from tenant_notifier.protocol import CLOSE_RESTARTING, MAX_CLIENT_FRAME
+from tenant_notifier.protocol import CLOSE_RESTARTING
+from tenant_notifier.server import SessionServer
 from tenant_notifier.settings import Settings
 from tenant_notifier.stream import StreamFeed, StreamReplay
 from tenant_notifier.tracing import Tracing
@@ -30,13 +28,14 @@ log = logging.getLogger("tenant_notifier")
 
 GC_THRESHOLDS = (5_000, 10, 100)  # CPython's defaults: (700, 10, 10)
 
-# Why the `websockets` library directly rather than Litestar on uvicorn: ASGI's
+# Why the `websockets` library's frame layer rather than Litestar on uvicorn: ASGI's
 # websocket.send carries text frames as `str`, so the server would re-encode
 # every event to UTF-8 once per session; here one pre-encoded frame is written
-# to every session as is (send(bytes, text=True)). It also gives per-session
-# control of the write buffer (slow clients, 4008), of pings (dead sessions
-# dropped within two intervals, even behind a full buffer) and the 64 KB
-# client-frame limit (1009), and serves /healthz and /metrics beside /ws.
+# to every session as is (wire.py). It also gives per-session control of the
+# write buffer (slow clients, 4008), of pings (dead sessions dropped within two
+# intervals, even behind a full buffer) and the 64 KB client-frame limit (1009).
+# The HTTP head and the upgrade are our own (server.py, handshake.py), which also
+# serve /healthz, /readyz and /metrics beside /ws.
 
 
 async def run(settings: Settings, tracing: Tracing) -> None:
@@ -81,17 +80,10 @@ async def run(settings: Settings, tracing: Tracing) -> None:
         return keeper.problem or (recreated[0] if recreated else None) or feed.problem
 
     tune_garbage_collector()
-    server = await serve(
-        sessions.handle, settings.host, settings.port,
-        process_request=limit_request_head(http_routes(
-            metrics.render, feed.refresh_stream_head, not_ready), settings.http),
-        open_timeout=settings.http.header_timeout,  # the whole handshake, headers included
-        ping_interval=None,  # one shared keepalive instead (keepalive.py)
-        create_connection=PingedConnection,
-        max_size=MAX_CLIENT_FRAME, max_queue=4, compression=None,
-        close_timeout=settings.close_timeout,
-        backlog=1024,  # a replica restart sends its thousands of clients to the others at once
-    )
+    server = SessionServer(sessions.handle,
+                           http_routes(metrics.render, feed.refresh_stream_head, not_ready),
+                           settings.http, settings.close_timeout)
+    await server.start(settings.host, settings.port)
     log.info("notifier listening on %s:%d", settings.host, settings.port)
 
     stop = asyncio.Event()
@@ -102,7 +94,7 @@ async def run(settings: Settings, tracing: Tracing) -> None:
 
     log.info("shutting down: closing %d sessions with 1012", len(sessions.open))
     sessions.close_all(CLOSE_RESTARTING, "server restarting")
-    server.close(close_connections=True, code=CLOSE_RESTARTING, reason="server restarting")
+    server.close(CLOSE_RESTARTING, "server restarting")
     try:
         async with asyncio.timeout(settings.close_timeout + 1):
             await server.wait_closed()

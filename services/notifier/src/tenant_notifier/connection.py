@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
@@ -86,9 +85,8 @@ class Sessions:
         for run in runs:
             run.flush()
 
-    async def handle(self, conn: ServerConnection) -> None:
+    async def handle(self, conn: PingedConnection) -> None:
         assert conn.request is not None  # the handler only runs after a handshake
-        assert isinstance(conn, PingedConnection)  # serve(create_connection=...)
         try:
             params = parse_connect(conn.request.path, conn.request.headers)
             principal = await self.verifier.verify(params.token)

@@ -1,7 +1,7 @@
 """The plain HTTP routes beside the socket: /healthz, /readyz, /metrics; 404 otherwise.
 
-A plain function, not a coroutine: `websockets` awaits what it returns only when
-that is awaitable, so the /ws path (every session's handshake) creates and awaits
+A plain function, not a coroutine: what it returns is awaited only when it is a
+coroutine (server.py), so the /ws path (every session's handshake) creates and awaits
 no coroutine here; only /metrics, which asks NATS, returns one."""
 
 from __future__ import annotations
@@ -14,36 +14,37 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CONTENT_TYPE_LATEST
-from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from tenant_notifier.handshake import plain
+
 WS_PATH = "/ws"
 
-# None: go on with the handshake; a coroutine is awaited by `websockets`.
+# None: go on with the handshake; a coroutine is awaited, then its response written.
 RequestAnswer = Response | None | Coroutine[Any, Any, Response]
-ProcessRequest = Callable[[ServerConnection, Request], RequestAnswer]
+Routes = Callable[[Request], RequestAnswer]
 
 
 def http_routes(
     render_metrics: Callable[[], bytes],
     refresh_lag: Callable[[], Awaitable[None]],
     not_ready: Callable[[], str | None],
-) -> ProcessRequest:
-    def process_request(conn: ServerConnection, request: Request) -> RequestAnswer:
+) -> Routes:
+    def routes(request: Request) -> RequestAnswer:
         path = urlsplit(request.path).path
         if path == WS_PATH:
             return None  # go on with the WebSocket handshake
         if path == "/healthz":
-            return conn.respond(HTTPStatus.OK, "ok\n")
+            return plain(HTTPStatus.OK, "ok\n")
         if path == "/readyz":
             problem = not_ready()
             if problem is None:
-                return conn.respond(HTTPStatus.OK, "ready\n")
-            return conn.respond(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {problem}\n")
+                return plain(HTTPStatus.OK, "ready\n")
+            return plain(HTTPStatus.SERVICE_UNAVAILABLE, f"not ready: {problem}\n")
         if path == "/metrics":
             return metrics()
-        return conn.respond(HTTPStatus.NOT_FOUND, "not found\n")
+        return plain(HTTPStatus.NOT_FOUND, "not found\n")
 
     async def metrics() -> Response:
         # The lag is only as fresh as the stream head we know: ask, but never hang a scrape.
@@ -55,4 +56,4 @@ def http_routes(
                            "Content-Length": str(len(body)), "Connection": "close"})
         return Response(HTTPStatus.OK, HTTPStatus.OK.phrase, headers, body)
 
-    return process_request
+    return routes

@@ -14,7 +14,7 @@ import asyncio
 import struct
 from typing import Protocol
 
-from websockets.asyncio.server import ServerConnection
+from websockets.asyncio.connection import Connection
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Event
 
@@ -23,8 +23,9 @@ from tenant_notifier.protocol import ping_wire
 SLOTS = 8
 
 
-class PingedConnection(ServerConnection):
-    """Notes the pong to the keepalive's last ping (websockets' own pings are off)."""
+class PingedConnection(Connection):
+    """A session's connection (server.py hands it the transport after the 101); notes
+    the pong to the keepalive's last ping (websockets' own pings are off)."""
 
     awaited_pong: bytes | None = None  # the payload of our ping not answered yet
 
