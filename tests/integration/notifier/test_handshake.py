@@ -8,6 +8,7 @@ import email.utils
 import os
 import socket
 import struct
+import time
 
 import pytest
 from websockets.utils import accept_key
@@ -130,3 +131,15 @@ def test_a_frame_sent_right_behind_the_request_reaches_the_session(
         opcode, payload = frames.next()
         assert opcode == 8
         assert struct.unpack("!H", payload[:2])[0] == 1003
+
+
+def test_a_head_arriving_in_pieces_is_gathered(notifier: NotifierProcess) -> None:
+    request = upgrade_request(f"/ws?access_token={token('slow-user')}")
+    with socket.create_connection(("127.0.0.1", notifier.port), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for start in range(0, len(request), 7):
+            sock.sendall(request[start:start + 7])
+            time.sleep(0.002)  # separate packets, not a wait for a condition
+        status, _, rest = head_of(sock)
+        assert status.startswith("HTTP/1.1 101")
+        assert Frames(sock, rest).next()[0] == 1  # the welcome

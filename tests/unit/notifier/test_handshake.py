@@ -37,6 +37,11 @@ def request(*headers: str, line: str = "GET /ws?access_token=t HTTP/1.1",
     return "\r\n".join([line, *base, *headers]).encode("latin-1") + b"\r\n\r\n"
 
 
+def bare(*headers: str) -> bytes:
+    """A GET /ws with only these headers."""
+    return request(*headers, standard=False)
+
+
 def ours(raw: bytes) -> int:
     try:
         end = head_end(raw, LIMIT)
@@ -62,39 +67,39 @@ def theirs(raw: bytes) -> int | None:
 
 SAME_ANSWER = {
     "canonical": request(),
-    "firefox connection": request(standard=False, *[
+    "firefox connection": bare(*[
         "Host: x", "Connection: keep-alive, Upgrade", "Upgrade: websocket",
         f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13"]),
-    "upper-case upgrade": request(standard=False, *[
+    "upper-case upgrade": bare(*[
         "Host: x", "Connection: upgrade", "Upgrade: WebSocket",
         f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13"]),
-    "connection list": request(standard=False, *[
+    "connection list": bare(*[
         "Connection: Upgrade, keep-alive, x", "Upgrade: websocket",
         f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13"]),
     "post": request(line="POST /ws HTTP/1.1"),
     "http/1.0": request(line="GET /ws HTTP/1.0"),
-    "no connection": request(standard=False, *[
+    "no connection": bare(*[
         "Upgrade: websocket", f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13"]),
-    "connection close": request(standard=False, *[
+    "connection close": bare(*[
         "Connection: close", "Upgrade: websocket", f"Sec-WebSocket-Key: {KEY}",
         "Sec-WebSocket-Version: 13"]),
-    "no upgrade": request(standard=False, *[
+    "no upgrade": bare(*[
         "Connection: Upgrade", f"Sec-WebSocket-Key: {KEY}", "Sec-WebSocket-Version: 13"]),
-    "upgrade h2c": request(standard=False, *[
+    "upgrade h2c": bare(*[
         "Connection: Upgrade", "Upgrade: h2c", f"Sec-WebSocket-Key: {KEY}",
         "Sec-WebSocket-Version: 13"]),
     "two upgrades": request("Upgrade: websocket"),
-    "no key": request(standard=False, *[
+    "no key": bare(*[
         "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13"]),
-    "key not base64": request(standard=False, *[
+    "key not base64": bare(*[
         "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Key: !!!!",
         "Sec-WebSocket-Version: 13"]),
-    "key of 15 bytes": request(standard=False, *[
+    "key of 15 bytes": bare(*[
         "Connection: Upgrade", "Upgrade: websocket",
         f"Sec-WebSocket-Key: {base64.b64encode(bytes(15)).decode()}",
         "Sec-WebSocket-Version: 13"]),
     "two keys": request(f"Sec-WebSocket-Key: {KEY}"),
-    "version 8": request(standard=False, *[
+    "version 8": bare(*[
         "Connection: Upgrade", "Upgrade: websocket", f"Sec-WebSocket-Key: {KEY}",
         "Sec-WebSocket-Version: 8"]),
     "two versions": request("Sec-WebSocket-Version: 13"),

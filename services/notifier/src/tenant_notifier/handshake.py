@@ -32,8 +32,9 @@ from tenant_contracts.http_limits import MAX_LINE_BYTES
 
 MAX_HEADERS = 128  # as `websockets`
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
-_TOKEN = re.compile(rb"[-!#$%&\'*+.^_`|~0-9a-zA-Z]+")  # a header name (RFC 9110)
-_VALUE = re.compile(rb"[\x09\x20-\x7e\x80-\xff]*")  # a header value
+# Header lines as `websockets` accepts them: a name of token characters (RFC 9110),
+# a colon, a value of visible characters, spaces, tabs and obs-text; each ending CRLF.
+_HEADER_LINES = re.compile(rb"(?:[-!#$%&\'*+.^_`|~0-9a-zA-Z]+:[\x09\x20-\x7e\x80-\xff]*\r\n)*")
 _PROTOCOLS = (b"HTTP/1.1", b"HTTP/1.0")
 # The Connection values of a canonical upgrade (Firefox sends "keep-alive, Upgrade").
 _CONNECTION_UPGRADE = frozenset({"upgrade", "keep-alive, upgrade"})
@@ -47,7 +48,7 @@ class Refusal(Exception):
     text: str
 
 
-def head_end(buffer: bytes, max_header_bytes: int) -> int:
+def head_end(buffer: bytes | bytearray, max_header_bytes: int) -> int:
     """Where the head ends (after its blank line) in what has arrived so far, or -1 while
     incomplete; refuses a head that is already too large, before the rest arrives."""
     end = buffer.find(b"\r\n\r\n")
@@ -74,22 +75,22 @@ def parse_head(head: bytes, max_header_bytes: int) -> Request:
     request_line = lines[0]
     if len(request_line) + 2 > MAX_LINE_BYTES:
         raise _line_too_long(HTTPStatus.REQUEST_URI_TOO_LONG)
-    if any(len(line) + 2 > MAX_LINE_BYTES for line in lines):
+    if max(map(len, lines)) + 2 > MAX_LINE_BYTES:
         raise _line_too_long(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
     if len(lines) - 1 > MAX_HEADERS:
         raise Refusal(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
                       f"at most {MAX_HEADERS} headers\n")
     if len(head) > max_header_bytes:
         raise _head_too_large(max_header_bytes)
-    if b"\n" in head[:-4].replace(b"\r\n", b""):
+    if head.count(b"\n") != head.count(b"\r\n"):
         raise Refusal(HTTPStatus.BAD_REQUEST, "HTTP lines must end with CRLF\n")
     parts = request_line.split(b" ", 2)
     if len(parts) != 3 or parts[2] not in _PROTOCOLS:
         raise _bad_request("not an HTTP/1.1 request line")
     method, path, protocol = parts
     try:
-        request = Request(path.decode("ascii"), _headers(lines), method.decode("ascii"),
-                          protocol.decode("ascii"))
+        request = Request(path.decode("ascii"), _headers(head[len(request_line) + 2:-2]),
+                          method.decode("ascii"), protocol.decode("ascii"))
     except UnicodeDecodeError:
         raise _bad_request("the request line must be ASCII") from None
     # No body: a handshake has none (as `websockets`, which refused one too).
@@ -99,15 +100,16 @@ def parse_head(head: bytes, max_header_bytes: int) -> Request:
     return request
 
 
-def _headers(lines: list[bytes]) -> Headers:
+def _headers(block: bytes) -> Headers:
+    """`block`: the header lines, each with its CRLF."""
+    if not _HEADER_LINES.fullmatch(block):
+        raise _bad_request("a header line is not `name: value`")
     headers = Headers()
-    for line in lines[1:]:
-        name, colon, value = line.partition(b":")
-        value = value.strip(b" \t")
-        if not colon or not _TOKEN.fullmatch(name) or not _VALUE.fullmatch(value):
-            raise _bad_request("a header line is not `name: value`")
-        # Values are tolerated beyond ASCII and kept as ISO-8859-1, as `websockets` does.
-        headers.set_insecure(name.decode("ascii"), value.decode("iso-8859-1"))
+    # Names are ASCII (checked above); values beyond ASCII are tolerated and kept as
+    # ISO-8859-1, as `websockets` does: one decoding for the whole block.
+    for line in block.decode("iso-8859-1").split("\r\n")[:-1]:
+        name, _, value = line.partition(":")
+        headers.set_insecure(name, value.strip(" \t"))
     return headers
 
 

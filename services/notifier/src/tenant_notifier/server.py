@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from http import HTTPStatus
-from typing import cast
+from typing import Any, cast
 
 from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
@@ -80,13 +80,12 @@ class SessionServer:
 
     def upgraded(self, conn: PingedConnection) -> None:
         self.connections.add(conn)
-        self._spawn(self._serve(conn))
+        self.tasks.add(asyncio.get_running_loop().create_task(self._serve(conn)))
 
-    def _spawn(self, coroutine: Awaitable[None]) -> asyncio.Task[None]:
-        task = asyncio.ensure_future(coroutine)
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
-        return task
 
     async def _serve(self, conn: PingedConnection) -> None:
         try:
@@ -99,6 +98,8 @@ class SessionServer:
                 self.connections.discard(conn)
         except Exception:
             conn.transport.abort()  # never leak the connection
+        finally:
+            self.tasks.discard(asyncio.current_task())
 
 
 class Opening(asyncio.Protocol):
@@ -107,7 +108,7 @@ class Opening(asyncio.Protocol):
 
     def __init__(self, server: SessionServer) -> None:
         self.server = server
-        self.buffer = b""
+        self.buffer: bytearray | None = None  # an incomplete head
         self.answered = False  # what arrives after an HTTP answer is read and dropped
         self.transport: asyncio.Transport | None = None
         self.timer: asyncio.TimerHandle | None = None
@@ -130,19 +131,27 @@ class Opening(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.answered:
             return
-        buffer = self.buffer + data if self.buffer else data
+        pending: bytes | bytearray = data
+        if self.buffer is not None:  # a head in several packets: gathered, not re-copied
+            self.buffer += data
+            pending = self.buffer
         max_header_bytes = self.server.limits.max_header_bytes
         try:
-            end = head_end(buffer, max_header_bytes)
+            end = head_end(pending, max_header_bytes)
             if end < 0:
-                self.buffer = buffer
+                if self.buffer is None:
+                    self.buffer = bytearray(data)
                 return
-            self.buffer = b""
+            buffer = bytes(pending)
+            self.buffer = None
             request = parse_head(buffer[:end], max_header_bytes)
         except Refusal as refusal:
             self._answer(plain(refusal.status, refusal.text))
             return
-        answer = self.server.routes(request)
+        try:
+            answer = self.server.routes(request)
+        except Exception:
+            answer = _failed()
         if answer is None:
             self._upgrade(request, buffer[end:])
         elif isinstance(answer, Response):
@@ -178,16 +187,14 @@ class Opening(asyncio.Protocol):
         conn.connection_made(transport)
         if rest:  # frames the client sent right behind its request
             conn.data_received(rest)
+        library_log.info("connection open")
         server.upgraded(conn)
 
     async def _answer_later(self, answer: Awaitable[Response]) -> None:
         try:
             response = await answer
         except Exception:
-            library_log.error("process_request failed", exc_info=True)
-            response = plain(
-                HTTPStatus.INTERNAL_SERVER_ERROR,
-                "Failed to open a WebSocket connection.\nSee server log for more information.\n")
+            response = _failed()
         self._answer(response)
 
     def _answer(self, response: Response) -> None:
@@ -197,8 +204,17 @@ class Opening(asyncio.Protocol):
         assert self.transport is not None
         if self.transport.is_closing():
             return
+        library_log.info("HTTP response sent (%d %s)", response.status_code,
+                         response.reason_phrase)
         self.transport.write(serialize(response))
         if self.transport.can_write_eof():
             self.transport.write_eof()
         else:
             self.transport.close()
+
+
+def _failed() -> Response:
+    """A route that failed (a bug): logged, and a 500 rather than a silent hang-up."""
+    library_log.error("process_request failed", exc_info=True)
+    return plain(HTTPStatus.INTERNAL_SERVER_ERROR,
+                 "Failed to open a WebSocket connection.\nSee server log for more information.\n")

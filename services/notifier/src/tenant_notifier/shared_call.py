@@ -18,21 +18,33 @@ class SharedCall:
         self._call = call
         self._running: asyncio.Task[None] | None = None  # started; may predate a caller
         self._next: asyncio.Task[None] | None = None  # not started yet: callers join it
+        self._waiters: list[asyncio.Future[None]] = []  # the callers of the next round
 
     async def __call__(self) -> None:
         if self._next is None:
             self._next = asyncio.create_task(self._round(self._running))
-            self._next.add_done_callback(_retrieve)
-        # A caller that gives up (its own timeout) does not cancel the others' call.
-        await asyncio.shield(self._next)
+        # A future of its own per caller (cheaper than a shield each): one that gives up
+        # (its own timeout) cancels only that, never the others' call.
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        await waiter
 
     async def _round(self, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
             await asyncio.wait([previous])  # it may have started before some of us asked
         self._running, self._next = self._next, None  # later callers wait for a new round
-        await self._call()
-
-
-def _retrieve(task: asyncio.Task[None]) -> None:
-    if not task.cancelled():
-        task.exception()  # every caller may have given up: nobody else reads it
+        waiters, self._waiters = self._waiters, []
+        try:
+            await self._call()
+        except asyncio.CancelledError:
+            for waiter in waiters:
+                waiter.cancel()
+            raise
+        except Exception as exc:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_exception(exc)
+        else:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
