@@ -9,10 +9,12 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Callable
 
 import pytest
 from websockets.utils import accept_key
 
+from tests.conftest import wait_until
 from tests.integration.hostile.wire import http
 from tests.integration.notifier.support import NotifierProcess, token
 
@@ -143,3 +145,27 @@ def test_a_head_arriving_in_pieces_is_gathered(notifier: NotifierProcess) -> Non
         status, _, rest = head_of(sock)
         assert status.startswith("HTTP/1.1 101")
         assert Frames(sock, rest).next()[0] == 1  # the welcome
+
+
+async def test_a_client_that_never_hangs_up_after_an_answer_is_cut_off_at_the_close_timeout(
+        start_notifier: Callable[..., NotifierProcess]) -> None:
+    notifier = start_notifier(NOTIFIER_CLOSE_TIMEOUT_SECONDS="1")
+    with socket.create_connection(("127.0.0.1", notifier.port), timeout=10) as sock:
+        sock.sendall(b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):  # the answer, then the server's half-close
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 404")
+        started = time.monotonic()
+
+        def cut_off() -> bool:
+            # Read and dropped while the server waits for us to hang up; once it has
+            # closed its side, the kernel answers with a reset and the next send fails.
+            try:
+                sock.send(b"still here")
+            except OSError:
+                return True
+            return False
+
+        await wait_until(cut_off, timeout=8)
+        assert 0.8 <= time.monotonic() - started <= 4

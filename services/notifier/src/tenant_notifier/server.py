@@ -199,7 +199,7 @@ class Opening(asyncio.Protocol):
 
     def _answer(self, response: Response) -> None:
         """Write the answer, then half-close; the connection closes when the client does
-        (or at the handshake's deadline), so that it reads the answer before any reset."""
+        (or after the close timeout), so that it reads the answer before any reset."""
         self.answered = True
         assert self.transport is not None
         if self.transport.is_closing():
@@ -207,10 +207,17 @@ class Opening(asyncio.Protocol):
         library_log.info("HTTP response sent (%d %s)", response.status_code,
                          response.reason_phrase)
         self.transport.write(serialize(response))
-        if self.transport.can_write_eof():
-            self.transport.write_eof()
-        else:
+        if not self.transport.can_write_eof():
             self.transport.close()
+            return
+        self.transport.write_eof()
+        # As `websockets` did: the client may take up to the close timeout to hang up,
+        # never past the handshake's own deadline.
+        timer, loop = self.timer, asyncio.get_running_loop()
+        if timer is not None:
+            timer.cancel()
+            delay = min(timer.when() - loop.time(), self.server.close_timeout)
+            self.timer = loop.call_later(max(0.0, delay), self.transport.abort)
 
 
 def _failed() -> Response:
