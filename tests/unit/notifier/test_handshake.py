@@ -127,6 +127,8 @@ def test_the_answer_is_the_librarys(raw: bytes) -> None:
 
 HUNG_UP_ON = {
     "not http": b"HELLO\r\n\r\n",
+    "bare LF in the request line": b"GET /w\ns HTTP/1.1\r\nHost: x\r\n\r\n",
+    "bare LF in a header": b"GET /ws HTTP/1.1\r\nHost: x\nY: z\r\n\r\n",
     "bad protocol": request(line="GET /ws HTTP/2.0"),
     "non-ascii path": request(line="GET /ws?\xe9 HTTP/1.1"),
     "bad header name": request("X Y: z"),
