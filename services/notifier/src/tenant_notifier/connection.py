@@ -157,7 +157,8 @@ class _Run:
         welcome = welcome_frame(session.session_id, session.principal.sub, after)
         try:
             if conn.protocol.state is State.OPEN and not conn.paused:
-                conn.transport.write(text_wire(welcome))  # no task switch
+                # No task switch; the 101 goes in the same write (keepalive.py).
+                conn.transport.write(conn.take_head() + text_wire(welcome))
             else:
                 await conn.send(welcome, text=True)
         except ConnectionClosed:

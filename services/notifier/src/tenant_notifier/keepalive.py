@@ -24,10 +24,24 @@ SLOTS = 8
 
 
 class PingedConnection(Connection):
-    """A session's connection (server.py hands it the transport after the 101); notes
-    the pong to the keepalive's last ping (websockets' own pings are off)."""
+    """A session's connection (server.py hands it the transport on an upgrade); notes
+    the pong to the keepalive's last ping (websockets' own pings are off).
+
+    The 101 waits in `head` for the connection's first write: the welcome (one write,
+    one packet, instead of two), or whatever `websockets` writes first (a close, or an
+    answer to a frame the client sent at once), which goes out behind it."""
 
     awaited_pong: bytes | None = None  # the payload of our ping not answered yet
+    head: bytes = b""  # the 101, until the first write
+
+    def take_head(self) -> bytes:
+        head, self.head = self.head, b""
+        return head
+
+    def send_data(self) -> None:
+        if self.head:
+            self.transport.write(self.take_head())
+        super().send_data()
 
     def process_event(self, event: Event) -> None:
         if isinstance(event, Frame) and event.opcode is Opcode.PONG \

@@ -177,12 +177,12 @@ class Opening(asyncio.Protocol):
         self.timer.cancel()
         self.timer = None
         transport = self.transport
-        transport.write(switching_protocols(key))
         conn = PingedConnection(
             ServerProtocol(state=OPEN, max_size=MAX_CLIENT_FRAME, logger=library_log),
             ping_interval=None,  # one shared keepalive instead (keepalive.py)
             close_timeout=server.close_timeout, max_queue=MAX_QUEUE)
         conn.request = request
+        conn.head = switching_protocols(key)  # written with the session's first write
         transport.set_protocol(conn)
         conn.connection_made(transport)
         if rest:  # frames the client sent right behind its request
