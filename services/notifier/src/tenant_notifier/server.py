@@ -1,9 +1,10 @@
 """The listening socket: each connection's HTTP head, then its WebSocket session.
 
 A connection starts with `Opening`, a small asyncio protocol that reads the request
-head (handshake.py), answers the HTTP routes, and on an upgrade writes the 101 and
-hands the transport to `websockets`' frame layer (its sans-I/O protocol, already
-OPEN, inside the asyncio `Connection`), then starts the session's handler task.
+head (handshake.py), answers the HTTP routes, and on an upgrade hands the transport
+to `websockets`' frame layer (its sans-I/O protocol, already OPEN, inside the asyncio
+`Connection`) with the 101 to write ahead of its first bytes (keepalive.py), then
+starts the session's handler task.
 `websockets`' own server did the same through a task per handshake, a future and
 a timeout scope each, generator-based parsing and a header object per response:
 about half the CPU of opening a session. Its behaviour is kept: the limits and
@@ -71,7 +72,7 @@ class SessionServer:
             self._server.close()
         for conn in list(self.connections):
             if conn.protocol.state is OPEN:
-                self._spawn(conn.close(code, reason))
+                self.spawn(conn.close(code, reason))
 
     async def wait_closed(self) -> None:
         """Until every handler has returned."""
@@ -82,7 +83,7 @@ class SessionServer:
         self.connections.add(conn)
         self.tasks.add(asyncio.get_running_loop().create_task(self._serve(conn)))
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -158,7 +159,7 @@ class Opening(asyncio.Protocol):
             self._answer(answer)
         else:
             self.answered = True
-            self.server._spawn(self._answer_later(answer))
+            self.server.spawn(self._answer_later(answer))
 
     def _upgrade(self, request: Request, rest: bytes) -> None:
         key = upgrade_key(request)
@@ -170,8 +171,7 @@ class Opening(asyncio.Protocol):
             key = request.headers["Sec-WebSocket-Key"]
         server = self.server
         if server.closing:
-            self._answer(plain(HTTPStatus.SERVICE_UNAVAILABLE,
-                                                "Server is shutting down.\n"))
+            self._answer(plain(HTTPStatus.SERVICE_UNAVAILABLE, "Server is shutting down.\n"))
             return
         assert self.transport is not None and self.timer is not None
         self.timer.cancel()
