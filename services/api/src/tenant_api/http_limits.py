@@ -47,8 +47,8 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
             self._arm_head_timer()
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._cancel_head_timer()
-            self._cancel_body_timer()
+            self._head_timer = _cancelled(self._head_timer)
+            self._body_timer = _cancelled(self._body_timer)
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
@@ -85,13 +85,13 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
         def on_headers_complete(self) -> None:
             self._reading_head = False
             self._head_bytes = 0
-            self._cancel_head_timer()
+            self._head_timer = _cancelled(self._head_timer)
             super().on_headers_complete()
             # Until on_message_complete, which for a request without a body follows at once.
             self._body_timer = self.loop.call_later(limits.body_timeout, self._body_late)
 
         def on_message_complete(self) -> None:
-            self._cancel_body_timer()
+            self._body_timer = _cancelled(self._body_timer)
             super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:
@@ -115,24 +115,11 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
             if self._head_timer is None:
                 self._head_timer = self.loop.call_later(limits.header_timeout, self._head_late)
 
-        def _cancel_head_timer(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
-
         def _head_late(self) -> None:
             self._head_timer = None
             if not self._reading_head or self.transport.is_closing():
                 return
-            if self._head_bytes:
-                self.transport.write(_refusal(HTTPStatus.REQUEST_TIMEOUT, (
-                    f"the request headers took longer than {limits.header_timeout:g} s")))
-            self.transport.close()
-
-        def _cancel_body_timer(self) -> None:
-            if self._body_timer is not None:
-                self._body_timer.cancel()
-                self._body_timer = None
+            self._cut_off("headers", limits.header_timeout, answer=self._head_bytes > 0)
 
         def _body_late(self) -> None:
             self._body_timer = None
@@ -140,12 +127,23 @@ def guarded_http_protocol(limits: HttpLimits) -> type[HttpToolsProtocol]:
                 return
             self.logger.warning("cut off a request body not received within %g s",
                                 limits.body_timeout)
-            # The handler is still waiting for the body, so nothing has been answered
-            # yet: the 408 is the only response. Closing also tells the handler (its
-            # receive() gets http.disconnect), so it ends without a second one.
-            if self.cycle is not None and not self.cycle.response_started:
+            # Usually the handler still waits for the body, so the 408 is the answer;
+            # closing tells the handler too (receive() gets http.disconnect). One that
+            # answered without reading the body (a 401) has had its say: only close.
+            self._cut_off("body", limits.body_timeout,
+                          answer=self.cycle is not None and not self.cycle.response_started)
+
+        def _cut_off(self, part: str, timeout: float, *, answer: bool) -> None:
+            if answer:
                 self.transport.write(_refusal(HTTPStatus.REQUEST_TIMEOUT, (
-                    f"the request body took longer than {limits.body_timeout:g} s")))
+                    f"the request {part} took longer than {timeout:g} s")))
             self.transport.close()
 
     return GuardedHttpToolsProtocol
+
+
+def _cancelled(timer: asyncio.TimerHandle | None) -> asyncio.TimerHandle | None:
+    """Cancels `timer`; what its attribute holds afterwards (`self._t = _cancelled(self._t)`)."""
+    if timer is not None:
+        timer.cancel()
+    return None
