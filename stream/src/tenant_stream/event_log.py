@@ -40,6 +40,7 @@ from tenant_contracts.subjects import (
     event_subject,
     tenant_filter,
 )
+from tenant_stream.head import stream_head
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -97,8 +98,7 @@ class EventLog:
     # -- reads ---------------------------------------------------------------
 
     async def head(self) -> int:
-        info = await self._js.stream_info(STREAM_NAME)
-        return int(info.state.last_seq)
+        return await stream_head(self._nc)
 
     async def history(self, tenant_id: uuid.UUID, *, at_least: int = 0,
                       deadline: float | None = None) -> History:

@@ -11,7 +11,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import msgspec
 from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -23,27 +22,11 @@ from tenant_notifier.protocol import NotAnEvent, Routing, event_frame, trace_id_
 from tenant_notifier.tracing import Tracing
 from tenant_notifier.window import EventWindow
 from tenant_stream.feed import OrderedFeed
+from tenant_stream.head import stream_head
 
 log = logging.getLogger(__name__)
 
 YIELD_EVERY = 64
-HEAD_TIMEOUT_SECONDS = 5.0  # nats-py's default for JetStream API requests
-
-
-class HeadUnknown(Exception):
-    pass
-
-
-class _StreamState(msgspec.Struct):
-    last_seq: int
-
-
-class _StreamInfoReply(msgspec.Struct):
-    state: _StreamState | None = None
-    error: dict[str, object] | None = None
-
-
-_stream_info_decoder = msgspec.json.Decoder(_StreamInfoReply)
 
 
 class StreamFeed:
@@ -108,17 +91,8 @@ class StreamFeed:
         await asyncio.shield(self._head_lookup)
 
     async def _lookup_head(self) -> None:
-        # The JetStream API request itself, decoding only the last seq: nats-py's
-        # stream_info builds the whole StreamInfo (config, cluster, ...) with the
-        # stdlib's json, most of what a lookup cost; thousands of connects make one
-        # lookup per round (SharedCall).
-        msg = await self._nc.request(f"$JS.API.STREAM.INFO.{STREAM_NAME}", b"",
-                                     timeout=HEAD_TIMEOUT_SECONDS)
-        reply = _stream_info_decoder.decode(msg.data)
-        if reply.state is None:
-            raise HeadUnknown(f"stream info refused: {reply.error}")
         self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq,
-                                             reply.state.last_seq)
+                                             await stream_head(self._nc))
 
     async def stop(self) -> None:
         await self.feed.stop()
