@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from tenant_api.auth import TokenVerifier, Unauthorized, issue_dev_token
 from tenant_api.limits import Limits
 from tenant_api.settings import JwtSettings, Settings, SettingsError, jwt_from_env
+from tenant_contracts.access import Principal
+from tenant_tokens.verify import TokenVerifier as SharedVerifier
 from tenantctl.tokens import mint_token
 
 SECRET = "unit-test-secret-that-is-long-enough!"
@@ -59,6 +61,28 @@ async def test_control_characters_in_sub_are_refused() -> None:
     verifier = TokenVerifier(jwt_from_env({"JWT_SECRET": SECRET}))
     with pytest.raises(Unauthorized):
         await verifier.verify(jwt.encode(_claims(sub="a\x00b"), SECRET, "HS256"))
+
+
+async def test_a_verified_token_is_remembered_and_a_refused_one_is_not(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    verifications: list[str | None] = []
+    verify = SharedVerifier.verify
+
+    async def counted(self: SharedVerifier, token: str | None) -> Principal:
+        verifications.append(token)
+        return await verify(self, token)
+
+    monkeypatch.setattr(SharedVerifier, "verify", counted)
+    verifier = TokenVerifier(jwt_from_env({"JWT_SECRET": SECRET}))
+    token = jwt.encode(_claims(), SECRET, "HS256")
+    for _ in range(3):  # a browser's requests, each with the same token
+        assert (await verifier.principal(f"Bearer {token}")).sub == "alice"
+    assert verifications == [token]
+    forged = jwt.encode(_claims(), "another-secret-that-is-long-enough!!", "HS256")
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            await verifier.verify(forged)
+    assert verifications == [token, forged, forged]
 
 
 async def test_dev_tokens_verify() -> None:
