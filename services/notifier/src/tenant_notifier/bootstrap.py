@@ -18,6 +18,7 @@ from tenant_notifier.presence import answer_presence
 from tenant_notifier.protocol import CLOSE_RESTARTING
 from tenant_notifier.server import SessionServer
 from tenant_notifier.settings import Settings
+from tenant_notifier.shared_call import SharedCall
 from tenant_notifier.stream import StreamFeed, StreamReplay
 from tenant_notifier.tracing import Tracing
 from tenant_stream.connection import close, connect
@@ -64,10 +65,12 @@ async def run(settings: Settings, tracing: Tracing) -> None:
     keeper.start()
     feed = await StreamFeed.start(nc, settings.window, Stats(), tracing)
     feeds.append(feed)
+    # One head lookup at a time, shared by connects and scrapes that asked before it began.
+    refresh_stream_head = SharedCall(feed.refresh_stream_head)
     sessions = Sessions(settings=settings, hub=feed.hub,
                         verifier=VerifiedTokens(TokenVerifier(settings.jwt)),
                         open_replay=lambda after: StreamReplay.open(js, after),
-                        refresh_stream_head=feed.refresh_stream_head)
+                        refresh_stream_head=refresh_stream_head)
     # The mailer asks whether an owner is watching before it emails them.
     await answer_presence(nc, sessions.count_of)
     metrics = Metrics(feed.hub, lambda: len(sessions.open), lambda: feed.feed.reopens)
@@ -81,7 +84,7 @@ async def run(settings: Settings, tracing: Tracing) -> None:
 
     tune_garbage_collector()
     server = SessionServer(sessions.handle,
-                           http_routes(metrics.render, feed.refresh_stream_head, not_ready),
+                           http_routes(metrics.render, refresh_stream_head, not_ready),
                            settings.http, settings.close_timeout)
     await server.start(settings.host, settings.port)
     log.info("notifier listening on %s:%d", settings.host, settings.port)

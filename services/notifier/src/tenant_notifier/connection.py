@@ -43,7 +43,6 @@ from tenant_notifier.protocol import (
     welcome_frame,
 )
 from tenant_notifier.settings import Settings
-from tenant_notifier.shared_call import SharedCall
 from tenant_notifier.stream import StreamReplay
 from tenant_notifier.wire import WireFrames
 
@@ -68,7 +67,6 @@ class Sessions:
     open: set[Session] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.refresh_stream_head = SharedCall(self.refresh_stream_head)
         self.keepalive = Keepalive(self.settings.ping_interval)
         self.wire = WireFrames()
         self._to_flush: list[_Run] = []

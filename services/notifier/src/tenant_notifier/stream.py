@@ -40,7 +40,6 @@ class StreamFeed:
         self._tracing = tracing
         self.feed = OrderedFeed(nc, self._on_message, position=start - 1, name="notifier feed")
         self._since_yield = 0
-        self._head_lookup: asyncio.Future[None] | None = None
 
     @classmethod
     async def start(cls, nc: NatsClient, window: int, stats: Stats,
@@ -84,13 +83,8 @@ class StreamFeed:
             await asyncio.sleep(0)
 
     async def refresh_stream_head(self) -> None:
-        """Learn the stream's last seq now. Callers arriving while a lookup is in
-        flight share it, so a burst of connects costs one request."""
-        if self._head_lookup is None or self._head_lookup.done():
-            self._head_lookup = asyncio.ensure_future(self._lookup_head())
-        await asyncio.shield(self._head_lookup)
-
-    async def _lookup_head(self) -> None:
+        """Learn the stream's last seq now: one request. Concurrent callers share one
+        through bootstrap's SharedCall, the only place that shares it."""
         self.hub.stats.stream_last_seq = max(self.hub.stats.stream_last_seq,
                                              await stream_head(self._nc))
 
